@@ -1,0 +1,103 @@
+"""`meshbot COMMAND …`: every handler as a terminal command, plus serve and demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import handlers
+from bot.config import Settings, SettingsError, load_settings
+from bot.render_text import render_json, render_text
+from handlers import COMMANDS, Context, Reply
+from knowledge import KnowledgeError
+from knowledge import default as default_knowledge
+
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+
+
+def _output_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--output", "-o", choices=["text", "json"], default="text", help="output format")
+    parent.add_argument("--lang", choices=["en", "ko"], default=None, help="answer language")
+    return parent
+
+
+def cluster_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    source = parent.add_argument_group("cluster source (default: in-cluster config)")
+    source.add_argument("--from-file", metavar="DUMP", help="kubectl get -o yaml|json dump, or a folder of them")
+    source.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file")
+    source.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    source.add_argument("--root-namespace", metavar="NS", help="Istio root namespace (default istio-system)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="meshbot",
+        description="Istio sidecar/ambient chat-ops bot: knowledge, cluster analysis and Slack.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    output, cluster = _output_options(), cluster_options()
+    for cmd in COMMANDS.values():
+        parents = [output, cluster] if cmd.reads_cluster else [output]
+        sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
+        cmd.configure(sub)
+    from bot import extra_commands
+
+    extra_commands.register(commands, output, cluster)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        from_file=getattr(args, "from_file", None),
+        kubeconfig=getattr(args, "kubeconfig", None),
+        context=getattr(args, "context", None),
+        root_namespace=getattr(args, "root_namespace", None),
+        language=getattr(args, "lang", None),
+    )
+
+
+def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
+    from bot.cluster_source import reader_for
+
+    return Context(
+        kb=default_knowledge(),
+        read_cluster=reader_for(settings) if reads_cluster else None,
+        language=settings.language,
+        root_namespace=settings.root_namespace,
+    )
+
+
+def emit(reply: Reply, output: str) -> int:
+    text = render_json(reply) if output == "json" else render_text(reply)
+    (sys.stderr if reply.error and output == "text" else sys.stdout).write(text)
+    return reply.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        settings = settings_from(args)
+        if args.command in COMMANDS:
+            cmd = COMMANDS[args.command]
+            ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
+            return emit(handlers.run(cmd.name, args, ctx), args.output)
+        code: int = args.run(args, settings)
+        return code
+    except (SettingsError, KnowledgeError) as exc:
+        print(f"meshbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""One typed, lean picture of the cluster: only what the analysis needs, from live API or a dump.
+
+Pods dominate memory on large clusters, so raw objects are reduced to small slotted records as
+they stream in (page by page) and the raw JSON is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cluster.kinds import KINDS, Kind
+
+# Only these label/annotation keys are kept: the rest of a pod's metadata is never analysed.
+KEPT_KEY_MARKERS = ("istio", "sidecar", "ambient", "gateway.networking.k8s.io", "app", "version")
+
+
+def _keep(mapping: Any) -> dict[str, str]:
+    if not isinstance(mapping, dict):
+        return {}
+    return {
+        str(k): str(v)
+        for k, v in mapping.items()
+        if any(marker in str(k) for marker in KEPT_KEY_MARKERS) and v is not None
+    }
+
+
+@dataclass(slots=True, frozen=True)
+class Meta:
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    created: str  # RFC 3339 creationTimestamp, "" when absent (sorts oldest)
+
+    @classmethod
+    def of(cls, obj: dict[str, Any], *, all_labels: bool = False) -> Meta:
+        md = obj.get("metadata") or {}
+        labels = md.get("labels") or {}
+        return cls(
+            name=str(md.get("name") or ""),
+            namespace=str(md.get("namespace") or ""),
+            labels={str(k): str(v) for k, v in labels.items()} if all_labels else _keep(labels),
+            annotations=_keep(md.get("annotations")),
+            created=str(md.get("creationTimestamp") or ""),
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Container:
+    name: str
+    image: str
+    cpu_request: str | None
+    memory_request: str | None
+    restart_policy: str | None  # "Always" on native sidecar init containers
+    args: tuple[str, ...]  # kept only for istio-proxy (its role: sidecar or router)
+    env: tuple[tuple[str, str], ...]  # kept only for CNI agents (e.g. Calico eBPF)
+
+    @classmethod
+    def of(cls, c: dict[str, Any], *, keep_env: bool = False) -> Container:
+        requests = (c.get("resources") or {}).get("requests") or {}
+        name = str(c.get("name") or "")
+        env = ()
+        if keep_env:
+            env = tuple(
+                (str(e.get("name")), str(e.get("value") or ""))
+                for e in c.get("env") or []
+                if isinstance(e, dict) and e.get("name")
+            )
+        return cls(
+            name=name,
+            image=str(c.get("image") or ""),
+            cpu_request=str(requests["cpu"]) if "cpu" in requests else None,
+            memory_request=str(requests["memory"]) if "memory" in requests else None,
+            restart_policy=c.get("restartPolicy"),
+            args=tuple(str(a) for a in c.get("args") or []) if name == "istio-proxy" else (),
+            env=env,
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Pod:
+    meta: Meta
+    containers: tuple[Container, ...]
+    init_containers: tuple[Container, ...]
+    host_network: bool
+    node: str
+    service_account: str
+    phase: str
+    owner: str  # "Kind/name" of the controller, "" when none
+
+
+@dataclass(slots=True, frozen=True)
+class Node:
+    name: str
+    kernel: str
+    os_image: str
+    runtime: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+@dataclass(slots=True, frozen=True)
+class Service:
+    meta: Meta
+    selector: dict[str, str]
+
+
+@dataclass(slots=True, frozen=True)
+class Workload:
+    """A Deployment or DaemonSet: control-plane and CNI components are recognised from these."""
+
+    kind: str
+    meta: Meta
+    containers: tuple[Container, ...]
+    template_labels: dict[str, str]
+
+
+@dataclass(slots=True, frozen=True)
+class Resource:
+    """An Istio or Gateway API object: few per cluster, so the spec is kept whole."""
+
+    kind: str
+    group: str
+    meta: Meta
+    spec: dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class ReadIssue:
+    kind: str
+    status: int | None  # HTTP status, None for transport failures
+    message: str
+
+
+@dataclass
+class Snapshot:
+    namespaces: list[Meta] = field(default_factory=list)
+    pods: list[Pod] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    resources: dict[str, list[Resource]] = field(default_factory=dict)
+    missing_kinds: list[str] = field(default_factory=list)  # CRD not installed (404)
+    issues: list[ReadIssue] = field(default_factory=list)  # 401/403/5xx/timeouts on a kind
+    source: str = ""
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        return self.resources.get(kind, [])
+
+    @property
+    def complete(self) -> bool:
+        return not self.issues
+
+
+def _group(obj: dict[str, Any]) -> str:
+    api_version = str(obj.get("apiVersion") or "")
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+KIND_BY_GROUP: dict[tuple[str, str], Kind] = {(k.group, k.kind): k for k in KINDS}
+
+
+class SnapshotBuilder:
+    """Feed raw API objects (dicts) one at a time; `build()` returns the Snapshot."""
+
+    def __init__(self, source: str = "") -> None:
+        self.snapshot = Snapshot(source=source)
+
+    def add(self, obj: dict[str, Any]) -> bool:
+        """Keep what analysis needs from one object; False for kinds meshbot does not analyse."""
+        kind = str(obj.get("kind") or "")
+        known = KIND_BY_GROUP.get((_group(obj), kind))
+        if known is None:
+            return False
+        snap = self.snapshot
+        if kind == "Pod":
+            snap.pods.append(_pod(obj))
+        elif kind == "Namespace":
+            snap.namespaces.append(Meta.of(obj, all_labels=True))
+        elif kind == "Node":
+            snap.nodes.append(_node(obj))
+        elif kind == "Service":
+            spec = obj.get("spec") or {}
+            selector = {str(k): str(v) for k, v in (spec.get("selector") or {}).items()}
+            snap.services.append(Service(Meta.of(obj), selector))
+        elif kind in ("Deployment", "DaemonSet"):
+            snap.workloads.append(_workload(kind, obj))
+        else:
+            spec = obj.get("spec")
+            resource = Resource(
+                kind, known.group, Meta.of(obj, all_labels=True), spec if isinstance(spec, dict) else {}
+            )
+            snap.resources.setdefault(kind, []).append(resource)
+        return True
+
+    def missing(self, kind: str) -> None:
+        if kind not in self.snapshot.missing_kinds:
+            self.snapshot.missing_kinds.append(kind)
+
+    def failed(self, kind: str, status: int | None, message: str) -> None:
+        self.snapshot.issues.append(ReadIssue(kind, status, message))
+
+    def build(self) -> Snapshot:
+        return self.snapshot
+
+
+def _containers(items: Any, *, keep_env: bool = False) -> tuple[Container, ...]:
+    return tuple(Container.of(c, keep_env=keep_env) for c in items or [] if isinstance(c, dict))
+
+
+def _pod(obj: dict[str, Any]) -> Pod:
+    spec = obj.get("spec") or {}
+    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
+    owner = next((f"{o.get('kind')}/{o.get('name')}" for o in owners if o.get("controller")), "")
+    return Pod(
+        meta=Meta.of(obj),
+        containers=_containers(spec.get("containers")),
+        init_containers=_containers(spec.get("initContainers")),
+        host_network=bool(spec.get("hostNetwork")),
+        node=str(spec.get("nodeName") or ""),
+        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
+        phase=str((obj.get("status") or {}).get("phase") or ""),
+        owner=owner,
+    )
+
+
+def _node(obj: dict[str, Any]) -> Node:
+    md = obj.get("metadata") or {}
+    info = (obj.get("status") or {}).get("nodeInfo") or {}
+    return Node(
+        name=str(md.get("name") or ""),
+        kernel=str(info.get("kernelVersion") or ""),
+        os_image=str(info.get("osImage") or ""),
+        runtime=str(info.get("containerRuntimeVersion") or ""),
+        labels={str(k): str(v) for k, v in (md.get("labels") or {}).items()},
+        annotations={str(k): str(v) for k, v in (md.get("annotations") or {}).items() if "cilium" in str(k)},
+    )
+
+
+def _workload(kind: str, obj: dict[str, Any]) -> Workload:
+    template = (obj.get("spec") or {}).get("template") or {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    return Workload(
+        kind=kind,
+        meta=Meta.of(obj, all_labels=True),
+        containers=_containers((template.get("spec") or {}).get("containers"), keep_env=kind == "DaemonSet"),
+        template_labels={str(k): str(v) for k, v in labels.items()},
+    )

@@ -1,0 +1,39 @@
+"""What a handler may use: the knowledge base, a way to read the cluster, and the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from knowledge import KnowledgeBase, Language
+
+if TYPE_CHECKING:
+    from cluster.snapshot import Snapshot
+
+
+class NoClusterError(Exception):
+    """A cluster command ran without a cluster source."""
+
+
+@dataclass
+class Context:
+    kb: KnowledgeBase
+    read_cluster: Callable[[], Snapshot] | None = None
+    language: Language = "en"
+    root_namespace: str = "istio-system"
+    _snapshot: Snapshot | None = field(default=None, repr=False)
+
+    def snapshot(self) -> Snapshot:
+        """The cluster as read once for this request."""
+        if self._snapshot is None:
+            if self.read_cluster is None:
+                raise NoClusterError(
+                    "no cluster to read: pass --from-file DUMP or --kubeconfig FILE, or run in a cluster"
+                )
+            self._snapshot = self.read_cluster()
+        return self._snapshot
+
+    def t(self, en: str, ko: str) -> str:
+        """Pick the text for the user's language."""
+        return ko if self.language == "ko" else en

@@ -1,0 +1,62 @@
+"""The renderer-neutral reply every handler returns; `bot` renders it for the terminal or Slack."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["blocker", "waypoint", "warning", "info"]
+
+
+class Table(BaseModel):
+    columns: list[str]
+    rows: list[list[str]]
+
+
+class Section(BaseModel):
+    """A heading with prose (may hold ``` code blocks) and/or a table."""
+
+    heading: str | None = None
+    text: str = ""
+    table: Table | None = None
+
+
+class FindingItem(BaseModel):
+    code: str
+    severity: Severity
+    resource: str
+    message: str
+    kb: str
+
+
+class Action(BaseModel):
+    """A follow-up the user can take: a button in Slack, a hint in the terminal."""
+
+    action_id: str
+    label: str
+    value: str
+
+
+class Reply(BaseModel):
+    title: str
+    sections: list[Section] = []
+    findings: list[FindingItem] = []
+    actions: list[Action] = []
+    data: dict[str, Any] = Field(default_factory=dict)
+    """The JSON payload of the CLI contract (DESIGN.md)."""
+    language: Literal["ko", "en"] = "en"
+    error: bool = False
+    exit_code: int = 0
+
+
+def error_reply(message: str, *, language: Literal["ko", "en"] = "en", exit_code: int = 2) -> Reply:
+    """A clear, single-message answer to bad input or an unavailable source."""
+    return Reply(
+        title="Error" if language == "en" else "오류",
+        sections=[Section(text=message)],
+        data={"error": message},
+        language=language,
+        error=True,
+        exit_code=exit_code,
+    )
