@@ -1,4 +1,4 @@
-"""UI texts (headings, labels) in both languages, kept in messages.yaml rather than in code."""
+"""UI texts (headings, labels) in both languages, kept in messages_data/*.yaml rather than in code."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, RootModel
 
 from knowledge import Language
 
-MESSAGES_FILE = Path(__file__).with_name("messages.yaml")
+MESSAGES_DIR = Path(__file__).with_name("messages_data")
 
 
 class Message(BaseModel):
@@ -25,7 +25,13 @@ class Messages(RootModel[dict[str, Message]]):
 
 @cache
 def _messages() -> dict[str, Message]:
-    return Messages.model_validate(yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))).root
+    merged: dict[str, Message] = {}
+    for path in sorted(MESSAGES_DIR.glob("*.yaml")):
+        for key, message in Messages.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).root.items():
+            if key in merged:
+                raise ValueError(f"{path}: message key {key!r} is defined twice")
+            merged[key] = message
+    return merged
 
 
 def msg(key: str, language: Language, **fields: Any) -> str:
