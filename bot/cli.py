@@ -89,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in COMMANDS:
             cmd = COMMANDS[args.command]
             ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
+            from bot import extra_commands
+
+            if cmd.name in extra_commands.STATEFUL:  # digest, migrate: the bot's store and Slack poster
+                ctx.state = extra_commands.state_for(settings)
             return emit(handlers.run(cmd.name, args, ctx), args.output)
         code: int = args.run(args, settings)
         return code

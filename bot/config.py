@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -36,12 +37,38 @@ class Settings(BaseSettings):
     from_file: Path | None = Field(default=None, validation_alias="MESHBOT_FROM_FILE")
     root_namespace: str = Field(default="istio-system", validation_alias="MESHBOT_ROOT_NAMESPACE")
     language: Literal["en", "ko"] = Field(default="en", validation_alias="MESHBOT_LANGUAGE")
-    cluster_channels: list[str] | None = Field(default=None, validation_alias="MESHBOT_CLUSTER_CHANNELS")
+    # NoDecode: the environment gives "C1,C2" (comma-separated), not JSON; `_comma_list` splits it.
+    cluster_channels: Annotated[list[str] | None, NoDecode] = Field(
+        default=None, validation_alias="MESHBOT_CLUSTER_CHANNELS"
+    )
     """Channel ids allowed to run cluster commands; None allows every channel."""
-    cluster_namespaces: list[str] | None = Field(default=None, validation_alias="MESHBOT_CLUSTER_NAMESPACES")
+    cluster_namespaces: Annotated[list[str] | None, NoDecode] = Field(
+        default=None, validation_alias="MESHBOT_CLUSTER_NAMESPACES"
+    )
     """Namespaces that cluster commands may name from Slack; None allows all."""
+    host: str = Field(default="0.0.0.0", validation_alias="MESHBOT_HOST")  # noqa: S104  (a pod listens on all)
+    port: int = Field(default=3000, ge=0, le=65535, validation_alias="MESHBOT_PORT")
+    """`serve` listens here: /slack/events (HTTP mode), /healthz, /readyz, /metrics."""
+    snapshot_seconds: float = Field(default=30.0, ge=0, validation_alias="MESHBOT_SNAPSHOT_SECONDS")
+    """How long Slack commands share one cluster read (a burst of commands reads the cluster once)."""
     kernel_min: str = Field(default="5.8", validation_alias="MESHBOT_KERNEL_MIN")
     request_timeout: float = Field(default=10.0, gt=0, validation_alias="MESHBOT_REQUEST_TIMEOUT")
+    # Digests, migration threads and the scheduler (issue 5).
+    leader_election: bool = Field(default=False, validation_alias="MESHBOT_LEADER_ELECTION")
+    """Elect one leader with a coordination.k8s.io Lease; only the leader runs schedules."""
+    lease_name: str = Field(default="meshbot-leader", validation_alias="MESHBOT_LEASE_NAME")
+    lease_namespace: str = Field(default="meshbot", validation_alias="MESHBOT_LEASE_NAMESPACE")
+    lease_duration: float = Field(default=15.0, gt=0, validation_alias="MESHBOT_LEASE_DURATION")
+    lease_renew_every: float = Field(default=5.0, gt=0, validation_alias="MESHBOT_LEASE_RENEW_EVERY")
+    identity: str | None = Field(default=None, validation_alias="MESHBOT_IDENTITY")
+    """This replica's holderIdentity; defaults to the pod name (HOSTNAME) plus the process id."""
+    digest_cron: str = Field(default="0 9 * * 1-5", validation_alias="MESHBOT_DIGEST_CRON")
+    """Schedule of a subscription made without one: weekdays at 09:00 (scheduler time zone)."""
+    timezone: str = Field(default="UTC", validation_alias="MESHBOT_TIMEZONE")
+    migration_check_seconds: float = Field(default=900.0, gt=0, validation_alias="MESHBOT_MIGRATION_CHECK_SECONDS")
+    misfire_grace_seconds: int = Field(default=300, gt=0, validation_alias="MESHBOT_MISFIRE_GRACE_SECONDS")
+    slack_retries: int = Field(default=5, ge=0, validation_alias="MESHBOT_SLACK_RETRIES")
+    slack_backoff: float = Field(default=1.0, ge=0, validation_alias="MESHBOT_SLACK_BACKOFF")
 
     @field_validator("command")
     @classmethod
@@ -49,6 +76,35 @@ class Settings(BaseSettings):
         if not value.startswith("/") or " " in value:
             raise ValueError("must look like /mesh")
         return value
+
+    @field_validator("cluster_channels", "cluster_namespaces", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            return items or None
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xoxb-"):
+            raise ValueError("a bot token starts with xoxb- (OAuth & Permissions > Bot User OAuth Token)")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp- (Basic Information > App-Level Tokens)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
 
     @classmethod
     def settings_customise_sources(
@@ -77,6 +133,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "settings"
-        raise SettingsError(f"setting {name}: {first['msg']}") from None
+        problem = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"setting {name}: {problem}") from None
     except Exception as exc:  # a YAML file that does not parse
         raise SettingsError(f"settings: {exc}".splitlines()[0]) from None

@@ -11,9 +11,55 @@ from bot.config import Settings
 def register(commands: Any, output: argparse.ArgumentParser, cluster: argparse.ArgumentParser) -> None:
     demo = commands.add_parser("demo", help="tour meshbot on the bundled demo cluster (no Slack needed)")
     demo.set_defaults(run=run_demo)
+    serve = commands.add_parser(
+        "serve",
+        parents=[cluster],
+        help="run the Slack app (Socket Mode, or HTTP mode at /slack/events) with /healthz, /readyz, /metrics",
+    )
+    serve.add_argument("--mode", choices=["socket", "http"], default="socket", help="how Slack reaches the bot")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default MESHBOT_PORT or 3000; 0 picks one)")
+    serve.set_defaults(run=run_serve)
+    scheduler = commands.add_parser(
+        "scheduler",
+        parents=[cluster],
+        help="run the digest and migration schedules without the Slack listener (leader-elected when enabled)",
+    )
+    scheduler.add_argument("--leader-election", action="store_true", default=None, help="hold a Lease to run")
+    scheduler.add_argument("--identity", default=None, help="holderIdentity of this replica (default HOSTNAME-pid)")
+    scheduler.set_defaults(run=run_scheduler)
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import tour
 
     return tour()
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import logs
+    from bot.cluster_source import reader_for
+    from bot.slack.serve import run
+
+    # JSON unless MESHBOT_LOG_FORMAT=text or a terminal; the configured secrets are redacted from every line.
+    logs.configure(secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret))
+    return run(settings, args.mode, read_cluster=reader_for(settings), port=args.port)
+
+
+STATEFUL = frozenset({"digest", "migrate"})
+"""Handler commands that need the store and Slack (handlers.ports.StatePort)."""
+
+
+def state_for(settings: Settings) -> Any:
+    """The StatePort of the terminal: the same store and Slack poster as the bot."""
+    from bot.runtime import build_state
+
+    return build_state(settings, identity="cli")
+
+
+def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import logs
+    from bot.scheduling import run_scheduler as run
+
+    logs.configure(secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret))
+    overrides = {"leader_election": args.leader_election, "identity": args.identity}
+    return run(settings.model_copy(update={k: v for k, v in overrides.items() if v is not None}))

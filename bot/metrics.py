@@ -1,23 +1,75 @@
-"""Prometheus metrics of the running bot (served at /metrics)."""
+"""Prometheus metrics of the running bot (served at /metrics from `payload()`).
+
+Label values come from user input (a command name) or the cluster (a kind), so they are bounded:
+anything that is not a short lowercase name, or beyond MAX_LABEL_VALUES distinct values, is
+counted as "other" rather than growing the series without end.
+"""
 
 from __future__ import annotations
+
+import re
+import threading
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry()
 
 COMMANDS = Counter("meshbot_commands", "Commands run, by name and outcome", ["command", "outcome"], registry=REGISTRY)
-COMMAND_SECONDS = Histogram("meshbot_command_duration_seconds", "Command latency", ["command"], registry=REGISTRY)
+COMMAND_SECONDS = Histogram(
+    "meshbot_command_duration_seconds",
+    "Command latency, from the request to the reply",
+    ["command"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
 KUBE_API_ERRORS = Counter(
     "meshbot_kube_api_errors", "Kubernetes API errors, by kind and HTTP status", ["kind", "status"], registry=REGISTRY
 )
 DIGESTS_POSTED = Counter("meshbot_digests_posted", "Digests posted to Slack", registry=REGISTRY)
 LEADER = Gauge("meshbot_leader", "1 while this replica holds the leader Lease", registry=REGISTRY)
 
+MAX_LABEL_VALUES = 64
+OTHER = "other"
+_LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
+_STATUS = re.compile(r"^([1-5][0-9]{2}|[a-z][a-z-]{0,19})$")
+_seen: dict[str, set[str]] = {}
+_lock = threading.Lock()
+
+
+def bounded(label: str, value: str) -> str:
+    """`value` if it is a sane name and the label has room for it, else "other"."""
+    if not _LABEL_VALUE.match(value):
+        return OTHER
+    with _lock:
+        seen = _seen.setdefault(label, set())
+        if value in seen:
+            return value
+        if len(seen) >= MAX_LABEL_VALUES:
+            return OTHER
+        seen.add(value)
+        return value
+
 
 def observe_command(command: str, outcome: str, seconds: float) -> None:
-    COMMANDS.labels(command=command, outcome=outcome).inc()
-    COMMAND_SECONDS.labels(command=command).observe(seconds)
+    """Count one command by name and outcome (e.g. ok, error, denied) and record its latency."""
+    name = bounded("command", command)
+    COMMANDS.labels(command=name, outcome=bounded("outcome", outcome)).inc()
+    COMMAND_SECONDS.labels(command=name).observe(max(seconds, 0.0))
+
+
+def observe_kube_error(kind: str, status: int | str) -> None:
+    """Count one failed Kubernetes API call; status is the HTTP status, or e.g. "timeout"."""
+    text = str(status)
+    status_label = text if _STATUS.match(text) else OTHER
+    KUBE_API_ERRORS.labels(kind=bounded("kind", kind), status=status_label).inc()
+
+
+def digest_posted() -> None:
+    DIGESTS_POSTED.inc()
+
+
+def set_leader(leading: bool) -> None:
+    LEADER.set(1 if leading else 0)
 
 
 def payload() -> tuple[bytes, str]:

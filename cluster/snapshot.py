@@ -6,6 +6,7 @@ they stream in (page by page) and the raw JSON is dropped.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ class Container:
     def of(cls, c: dict[str, Any], *, keep_env: bool = False) -> Container:
         requests = (c.get("resources") or {}).get("requests") or {}
         name = str(c.get("name") or "")
-        env = ()
+        env: tuple[tuple[str, str], ...] = ()
         if keep_env:
             env = tuple(
                 (str(e.get("name")), str(e.get("value") or ""))
@@ -161,11 +162,38 @@ def _group(obj: dict[str, Any]) -> str:
 KIND_BY_GROUP: dict[tuple[str, str], Kind] = {(k.group, k.kind): k for k in KINDS}
 
 
+class SharedLabels:
+    """Pods of one ReplicaSet carry identical labels: keep one interned dict per distinct set.
+
+    PeerAuthentication/AuthorizationPolicy selectors match any pod label, so pods keep all of
+    theirs; sharing keeps 20k pods at the cost of their distinct label sets, not of every copy.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        self._containers: dict[tuple[Container, ...], tuple[Container, ...]] = {}
+
+    def __call__(self, mapping: Any) -> dict[str, str]:
+        if not isinstance(mapping, dict) or not mapping:
+            return {}
+        items = tuple(sorted((sys.intern(str(k)), sys.intern(str(v))) for k, v in mapping.items() if v is not None))
+        shared = self._seen.get(items)
+        if shared is None:
+            shared = self._seen[items] = dict(items)
+        return shared
+
+    def containers(self, items: Any) -> tuple[Container, ...]:
+        """Replicas run the same containers: one shared tuple per distinct set."""
+        built = _containers(items)
+        return self._containers.setdefault(built, built)
+
+
 class SnapshotBuilder:
     """Feed raw API objects (dicts) one at a time; `build()` returns the Snapshot."""
 
     def __init__(self, source: str = "") -> None:
         self.snapshot = Snapshot(source=source)
+        self._shared = SharedLabels()
 
     def add(self, obj: dict[str, Any]) -> bool:
         """Keep what analysis needs from one object; False for kinds meshbot does not analyse."""
@@ -175,7 +203,7 @@ class SnapshotBuilder:
             return False
         snap = self.snapshot
         if kind == "Pod":
-            snap.pods.append(_pod(obj))
+            snap.pods.append(_pod(obj, self._shared))
         elif kind == "Namespace":
             snap.namespaces.append(Meta.of(obj, all_labels=True))
         elif kind == "Node":
@@ -209,16 +237,24 @@ def _containers(items: Any, *, keep_env: bool = False) -> tuple[Container, ...]:
     return tuple(Container.of(c, keep_env=keep_env) for c in items or [] if isinstance(c, dict))
 
 
-def _pod(obj: dict[str, Any]) -> Pod:
+def _pod(obj: dict[str, Any], shared: SharedLabels) -> Pod:
     spec = obj.get("spec") or {}
-    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
+    md = obj.get("metadata") or {}
+    owners = md.get("ownerReferences") or []
     owner = next((f"{o.get('kind')}/{o.get('name')}" for o in owners if o.get("controller")), "")
+    meta = Meta(
+        name=str(md.get("name") or ""),
+        namespace=sys.intern(str(md.get("namespace") or "")),
+        labels=shared(md.get("labels")),
+        annotations=shared(_keep(md.get("annotations"))),
+        created=str(md.get("creationTimestamp") or ""),
+    )
     return Pod(
-        meta=Meta.of(obj),
-        containers=_containers(spec.get("containers")),
-        init_containers=_containers(spec.get("initContainers")),
+        meta=meta,
+        containers=shared.containers(spec.get("containers")),
+        init_containers=shared.containers(spec.get("initContainers")),
         host_network=bool(spec.get("hostNetwork")),
-        node=str(spec.get("nodeName") or ""),
+        node=sys.intern(str(spec.get("nodeName") or "")),
         service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
         phase=str((obj.get("status") or {}).get("phase") or ""),
         owner=owner,

@@ -10,6 +10,7 @@ from knowledge import KnowledgeBase, Language
 
 if TYPE_CHECKING:
     from cluster.snapshot import Snapshot
+    from handlers.ports import StatePort
 
 
 class NoClusterError(Exception):
@@ -22,6 +23,13 @@ class Context:
     read_cluster: Callable[[], Snapshot] | None = None
     language: Language = "en"
     root_namespace: str = "istio-system"
+    state: StatePort | None = None
+    """Digest subscriptions, history and migrations (issue 5); None where no store is configured."""
+    channel: str | None = None
+    """Where the command was asked (a Slack channel id), if anywhere."""
+    thread_ts: str | None = None
+    """The Slack thread it was asked in: a tracked migration's thread fills in its namespace."""
+    user: str = ""
     _snapshot: Snapshot | None = field(default=None, repr=False)
 
     def snapshot(self) -> Snapshot:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.schema import (
+    AdviceRules,
     Checklist,
     Checklists,
     Comparison,
@@ -21,10 +23,15 @@ from knowledge.schema import (
     FindingTexts,
     Limitation,
     Limitations,
+    Vocabulary,
 )
 
 DATA_DIR = Path(__file__).parent / "data"
 ENTRIES_DIR = "entries"
+VOCABULARY_FILE = "synonyms.yaml"
+ADVICE_FILE = "advice.yaml"
+DIR_ENV = "MESHBOT_KNOWLEDGE_DIR"
+"""Points `default()` at another knowledge directory (a team's own entries, or a test fixture)."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,6 +70,10 @@ class KnowledgeBase:
     decision: DecisionTree
     findings: dict[str, FindingText]
     entry_files: dict[str, Path] = field(default_factory=dict)
+    vocabulary: Vocabulary | None = None
+    """Synonyms and domain terms for question matching; optional so small fixture dirs may omit it."""
+    advice: AdviceRules | None = None
+    """How `advise` settles conflicting needs; optional like `vocabulary`."""
 
     def entry(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -100,6 +111,8 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
         decision=_load(data_dir / "decision.yaml", DecisionTree),
         findings={f.code: f for f in _load(data_dir / "findings.yaml", FindingTexts).findings},
         entry_files=files,
+        vocabulary=_load(vocab, Vocabulary) if (vocab := data_dir / VOCABULARY_FILE).exists() else None,
+        advice=_load(advice, AdviceRules) if (advice := data_dir / ADVICE_FILE).exists() else None,
     )
     _check_references(kb, data_dir)
     return kb
@@ -125,11 +138,18 @@ def _check_references(kb: KnowledgeBase, data_dir: Path) -> None:
                 need(item.kb, data_dir / "checklists.yaml", f"{checklist.key}.kb")
     for need_ in kb.decision.needs:
         need(need_.kb, data_dir / "decision.yaml", f"{need_.key}.kb")
+    if kb.advice is not None:
+        keys = {n.key for n in kb.decision.needs}
+        for name, listed in (("only_ambient", kb.advice.only_ambient), ("waypoint_serves", kb.advice.waypoint_serves)):
+            for i, key in enumerate(listed):
+                if key not in keys:
+                    raise KnowledgeError(data_dir / ADVICE_FILE, f"field {name}.{i}: unknown need {key!r}")
     for finding in kb.findings.values():
         need(finding.kb, data_dir / "findings.yaml", f"{finding.code}.kb")
 
 
 @cache
 def default() -> KnowledgeBase:
-    """The bundled knowledge base, loaded once per process."""
-    return load()
+    """The bundled knowledge base (or the one in $MESHBOT_KNOWLEDGE_DIR), loaded once per process."""
+    override = os.environ.get(DIR_ENV)
+    return load(Path(override)) if override else load()

@@ -141,3 +141,58 @@ class FindingText(Strict):
 
 class FindingTexts(Strict):
     findings: list[FindingText] = Field(min_length=1)
+
+
+# --- Vocabulary for question matching (knowledge/data/synonyms.yaml) ---
+
+
+class Term(Strict):
+    """One concept and the ways people write it; every variant is read as the canonical `term`.
+
+    `domain` says how much the concept alone marks a question as being about Istio meshes:
+    `strong` (istio, ztunnel, 사이드카 …) is enough; `weak` (migration, tracing …) needs a second
+    domain term; `none` only bridges wording. `off_topic` names other products and fields.
+    """
+
+    term: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
+    variants: list[str] = []
+    domain: Literal["strong", "weak", "none"] = "none"
+
+
+class Vocabulary(Strict):
+    terms: list[Term] = Field(min_length=1)
+    off_topic: list[str] = []
+    """Words that mark a question as about something else when no strong domain term is present."""
+    not_covered: list[str] = []
+    """Mesh topics this knowledge base does not explain (rate limiting, circuit breaking …): a question
+    about one is refused unless the best entry mentions it, rather than answered with a near miss."""
+    stopwords_en: list[str] = []
+    stopwords_ko: list[str] = []
+    """Filler words and endings dropped before matching (어떻게, 알려줘 …)."""
+    particles_ko: list[str] = []
+    """Korean particles/endings stripped from the end of a Hangul word (를, 에서, 인가요 …)."""
+
+    @field_validator("terms")
+    @classmethod
+    def _unique_terms(cls, terms: list[Term]) -> list[Term]:
+        owner: dict[str, str] = {}
+        for term in terms:
+            if term.term in owner:
+                raise ValueError(f"term {term.term!r} is listed twice")
+            for variant in [term.term, *term.variants]:
+                key = variant.lower()
+                if owner.get(key, term.term) != term.term:
+                    raise ValueError(f"variant {variant!r} belongs to both {owner[key]!r} and {term.term!r}")
+                owner[key] = term.term
+        return terms
+
+
+class AdviceRules(Strict):
+    """How `advise` settles needs that point to different modes (knowledge/data/advice.yaml)."""
+
+    only_ambient: list[str] = []
+    """Needs that rule sidecars out entirely (legacy apps that cannot take an injected proxy)."""
+    waypoint_serves: list[str] = []
+    """Sidecar-leaning needs that an ambient waypoint can meet (L7 routing/policy, tracing)."""
+    rule: Text
+    """The rule in words, shown with every conflicting recommendation."""

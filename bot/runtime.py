@@ -1,0 +1,62 @@
+"""The stateful runtime shared by `serve`, `scheduler` and `digest now`: store, Slack poster, cluster reader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings
+from bot.poster import SlackPoster
+from bot.state import BotState
+from bot.store import Store
+from cluster.snapshot import Snapshot
+from handlers import Context, Reply
+from knowledge import default as default_knowledge
+
+
+def slack_render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
+    from bot.slack.render import render
+
+    message = render(reply)
+    return message.text, message.blocks
+
+
+def build_state(settings: Settings, *, identity: str = "") -> BotState:
+    store = Store(settings.database_url)
+    poster = None
+    if settings.slack_bot_token:
+        poster = SlackPoster.connect(
+            settings.slack_bot_token,
+            settings.slack_api_url,
+            identity=identity,
+            retries=settings.slack_retries,
+            backoff=settings.slack_backoff,
+        )
+    return BotState(store, poster, slack_render)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    state: BotState
+    read_cluster: Callable[[], Snapshot] | None
+
+    def context(self, *, channel: str | None = None, thread_ts: str | None = None, user: str = "meshbot") -> Context:
+        """A fresh Context per job: each job reads the cluster once."""
+        return Context(
+            kb=default_knowledge(),
+            read_cluster=self.read_cluster,
+            language=self.settings.language,
+            root_namespace=self.settings.root_namespace,
+            state=self.state,
+            channel=channel,
+            thread_ts=thread_ts,
+            user=user,
+        )
+
+
+def build_runtime(settings: Settings, *, identity: str = "") -> Runtime:
+    from bot.cluster_source import reader_for
+
+    return Runtime(settings, build_state(settings, identity=identity), reader_for(settings))

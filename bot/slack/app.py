@@ -1,0 +1,190 @@
+"""The Bolt app: listeners for the slash command, mentions, DMs, thread replies and buttons.
+
+Every listener acks at once and hands the answer to the work pool (process_before_response=False:
+Bolt returns the HTTP response, or the Socket Mode ack, as soon as `ack()` is called).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.error import URLError
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.config import Settings, SettingsError
+from bot.slack import actions
+from bot.slack.delivery import Delivery, payload_get
+from bot.slack.render import render
+from bot.slack.routing import Asker, Router
+from bot.slack.snapshot_cache import SharedSnapshot
+from bot.slack.threads import MemoryThreads, ThreadMemory
+from bot.slack.work import Work
+from cluster.snapshot import Snapshot
+from handlers import COMMANDS
+from handlers.messages import msg
+
+LOG = logging.getLogger("meshbot.slack")
+
+# Bolt runs each listener's ack function on this pool, and the request thread (a waitress thread,
+# or one of the Socket Mode client's 10 handler threads) polls until ack() was called. Listeners
+# here only ack and enqueue, so each holds a thread for about a millisecond; 10 workers match the
+# most request threads that can wait at once, so an ack never queues behind another.
+ACK_WORKERS = 10
+
+
+@dataclass
+class SlackApp:
+    app: App
+    router: Router
+    delivery: Delivery
+    threads: ThreadMemory
+    work: Work
+
+
+def web_client(settings: Settings) -> WebClient:
+    """The Web API client: base_url from settings (GovSlack, or the tests' double); 429s retried."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+
+
+def check_token(settings: Settings) -> dict[str, Any]:
+    """auth.test before anything starts, so a bad token or an unreachable API is one clear line.
+
+    Its own client logs nothing: the failure is reported once, by the caller, as that line.
+    """
+    quiet = logging.getLogger("meshbot.slack.startup")
+    quiet.setLevel(logging.CRITICAL)
+    client = WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        logger=quiet,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+    try:
+        return dict(client.auth_test().data)  # type: ignore[arg-type]
+    except SlackApiError as exc:
+        raise SettingsError(
+            f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); copy the Bot User OAuth Token (xoxb-…)"
+        ) from None
+    except (URLError, OSError) as exc:
+        raise SettingsError(f"cannot reach the Slack API at {settings.slack_api_url} ({exc})") from None
+
+
+def build(
+    settings: Settings,
+    *,
+    read_cluster: Callable[[], Snapshot] | None,
+    threads: ThreadMemory | None = None,
+    work: Work | None = None,
+) -> SlackApp:
+    if not settings.slack_bot_token:
+        raise SettingsError("serve needs SLACK_BOT_TOKEN (xoxb-…, OAuth & Permissions > Bot User OAuth Token)")
+    check_token(settings)
+    client = web_client(settings)
+    try:
+        app = App(
+            client=client,
+            signing_secret=settings.slack_signing_secret or "",
+            process_before_response=True,
+            listener_executor=ThreadPoolExecutor(max_workers=ACK_WORKERS, thread_name_prefix="meshbot-ack"),
+            logger=logging.getLogger("meshbot.bolt"),
+            name="meshbot",
+        )
+    except BoltError as exc:
+        raise SettingsError(f"Slack app: {exc}".splitlines()[0]) from None
+    shared = SharedSnapshot(read_cluster, settings.snapshot_seconds) if read_cluster is not None else None
+    threads = threads or MemoryThreads()
+    slack = SlackApp(
+        app=app,
+        router=Router(settings, shared),
+        delivery=Delivery(client, threads),
+        threads=threads,
+        work=work or Work(),
+    )
+    _listen(slack, settings)
+    return slack
+
+
+def _listen(slack: SlackApp, settings: Settings) -> None:
+    app, router, delivery, work = slack.app, slack.router, slack.delivery, slack.work
+
+    @app.command(settings.command)
+    def slash(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        text = str(body.get("text") or "")
+        first = text.split()[0].lower() if text.split() else ""
+        slow = first in COMMANDS and COMMANDS[first].reads_cluster
+        language = router.command_language(text)
+        ack(text=msg("slack.working", language) if slow else "")  # a visible "working" only where it takes time
+        asker = Asker(user=str(body.get("user_id") or ""), channel=str(body.get("channel_id") or ""))
+        work.submit(answer_command, text, asker, respond)
+
+    def answer_command(text: str, asker: Asker, respond: Respond) -> None:
+        outcome = router.command(text, asker)
+        message = render(outcome.reply)
+        delivery.answer_command(
+            respond,
+            message,
+            public=outcome.public,
+            channel=asker.channel,
+            user=asker.user,
+            command=outcome.command,
+            language=outcome.reply.language,
+        )
+
+    @app.event("app_mention")
+    def mention(event: dict[str, Any]) -> None:
+        channel = str(event.get("channel") or "")
+        thread = str(event.get("thread_ts") or event.get("ts") or "") or None
+        work.submit(answer_question, str(event.get("text") or ""), event, channel, thread)
+
+    @app.event("message")
+    def message(event: dict[str, Any], context: BoltContext) -> None:
+        if event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, other bots (and our own posts): not questions
+        text = str(event.get("text") or "")
+        channel = str(event.get("channel") or "")
+        thread_ts = event.get("thread_ts")
+        if event.get("channel_type") == "im":
+            work.submit(answer_question, text, event, channel, thread_ts)
+            return
+        bot_user = context.bot_user_id or ""
+        if bot_user and f"<@{bot_user}" in text:
+            return  # app_mention answers it
+        if thread_ts and thread_ts != event.get("ts") and slack.threads.knows(channel, str(thread_ts)):
+            work.submit(answer_question, text, event, channel, str(thread_ts))
+
+    def answer_question(text: str, event: dict[str, Any], channel: str, thread_ts: str | None) -> None:
+        asker = Asker(user=str(event.get("user") or ""), channel=channel, thread_ts=thread_ts)
+        outcome = router.question(text, asker)
+        delivery.answer_in_thread(
+            channel,
+            render(outcome.reply),
+            thread_ts=thread_ts,
+            command=outcome.command,
+            language=outcome.reply.language,
+        )
+
+    @app.action(re.compile(r".+"))
+    def action(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        clicked = payload_get(body, "actions")
+        if isinstance(clicked, list) and clicked and isinstance(clicked[0], dict):
+            work.submit(actions.handle, slack, body, clicked[0], respond)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        LOG.error("Slack listener failed: %s", error, exc_info=error)

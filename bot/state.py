@@ -1,0 +1,239 @@
+"""The bot's implementation of handlers.ports.StatePort: the store for state, the poster for Slack."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.poster import PostError, SlackPoster
+from bot.store import DigestRun, DigestSubscription, Migration, Store
+from handlers.ports import Delivery, DeliveryError, DigestRecord, MigrationRecord, Subscription
+from handlers.reply import Reply
+
+LOG = logging.getLogger(__name__)
+
+Render = Callable[[Reply], tuple[str, list[dict[str, Any]]]]
+"""A Reply as Slack's fallback text and Block Kit blocks."""
+
+
+class SlackNotConfiguredError(DeliveryError):
+    """Posting was asked for but SLACK_BOT_TOKEN is not set."""
+
+
+def _subscription(row: DigestSubscription) -> Subscription:
+    return Subscription(
+        id=row.id,
+        channel=row.channel,
+        schedule=row.schedule,
+        namespaces=list(row.namespaces or []),
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+def _migration(row: Migration) -> MigrationRecord:
+    return MigrationRecord(
+        namespace=row.namespace,
+        channel=row.channel,
+        thread_ts=row.thread_ts,
+        phase=row.phase,
+        phase_started_at=row.phase_started_at,
+        checklist=dict(row.checklist or {}),
+        observed=dict(row.observed or {}),
+        reminded_phase=row.reminded_phase,
+        status=row.status,
+        started_by=row.started_by,
+    )
+
+
+class BotState:
+    """StatePort backed by SQLAlchemy, posting through Slack; `on_change` nudges the scheduler."""
+
+    def __init__(
+        self,
+        store: Store,
+        poster: SlackPoster | None,
+        render: Render,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.poster = poster
+        self.render = render
+        self.clock = clock
+        self.on_change = on_change
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _poster(self) -> SlackPoster:
+        if self.poster is None:
+            raise SlackNotConfiguredError(
+                "posting to Slack needs SLACK_BOT_TOKEN (and MESHBOT_SLACK_API_URL off Slack)"
+            )
+        return self.poster
+
+    # --- digests ---
+
+    def subscribe(self, channel: str, schedule: str, namespaces: list[str], user: str) -> Subscription:
+        with self.store.session() as s:
+            row = DigestSubscription(
+                channel=channel, schedule=schedule, namespaces=namespaces, created_by=user, created_at=self.now()
+            )
+            s.add(row)
+            s.flush()
+            sub = _subscription(row)
+        self.on_change()
+        return sub
+
+    def unsubscribe(self, *, subscription_id: int | None = None, channel: str | None = None) -> list[Subscription]:
+        with self.store.session() as s:
+            query = select(DigestSubscription)
+            if subscription_id is not None:
+                query = query.where(DigestSubscription.id == subscription_id)
+            if channel is not None:
+                query = query.where(DigestSubscription.channel == channel)
+            rows = list(s.scalars(query))
+            gone = [_subscription(r) for r in rows]
+            for r in rows:
+                s.delete(r)
+        if gone:
+            self.on_change()
+        return gone
+
+    def subscriptions(self, channel: str | None = None) -> list[Subscription]:
+        with self.store.session() as s:
+            query = select(DigestSubscription).order_by(DigestSubscription.id)
+            if channel is not None:
+                query = query.where(DigestSubscription.channel == channel)
+            return [_subscription(r) for r in s.scalars(query)]
+
+    def subscription(self, subscription_id: int) -> Subscription | None:
+        with self.store.session() as s:
+            row = s.get(DigestSubscription, subscription_id)
+            return _subscription(row) if row else None
+
+    def last_digest(self, channel: str) -> DigestRecord | None:
+        with self.store.session() as s:
+            row = s.scalars(
+                select(DigestRun)
+                .where(DigestRun.channel == channel, DigestRun.status.in_(("posted", "updated")))
+                .order_by(DigestRun.id.desc())
+                .limit(1)
+            ).first()
+            if row is None or row.posted_at is None:
+                return None
+            return DigestRecord(channel=row.channel, ts=row.ts, state=dict(row.state), posted_at=row.posted_at)
+
+    def publish_digest(self, channel: str, reply: Reply, state: dict[str, Any], *, replace_previous: bool) -> Delivery:
+        poster = self._poster()
+        self.resume_pending(channel)
+        text, blocks = self.render(reply)
+        previous = self.last_digest(channel) if replace_previous else None
+        if previous is not None and previous.ts:
+            try:
+                ts = poster.update(channel, previous.ts, text, blocks)
+            except PostError as exc:
+                # The old message may be gone (deleted by someone): post afresh rather than lose the digest.
+                LOG.warning("could not update the digest %s in %s (%s): posting a new one", previous.ts, channel, exc)
+            else:
+                with self.store.session() as s:
+                    s.add(
+                        DigestRun(
+                            channel=channel,
+                            ts=ts,
+                            state=state,
+                            status="updated",
+                            posted_at=self.now(),
+                            created_at=self.now(),
+                            payload={"text": text, "blocks": blocks},
+                        )
+                    )
+                return Delivery(channel=channel, ts=ts, action="updated")
+        # Intent first: a crash after this line is re-driven by resume_pending, never lost.
+        with self.store.session() as s:
+            run = DigestRun(
+                channel=channel,
+                state=state,
+                status="pending",
+                created_at=self.now(),
+                payload={"text": text, "blocks": blocks},
+            )
+            s.add(run)
+            s.flush()
+            run_id, created = run.id, run.created_at
+        ts = poster.post(channel, text, blocks, key=f"digest-run:{run_id}", since=created)
+        self._mark_posted(run_id, ts)
+        return Delivery(channel=channel, ts=ts, action="posted")
+
+    def resume_pending(self, channel: str | None = None) -> int:
+        """Finish digests whose post was interrupted: find them in Slack, or post them now. Returns how many."""
+        poster = self._poster()
+        with self.store.session() as s:
+            query = select(DigestRun).where(DigestRun.status == "pending").order_by(DigestRun.id)
+            if channel is not None:
+                query = query.where(DigestRun.channel == channel)
+            pending = [(r.id, r.channel, r.created_at, dict(r.payload or {})) for r in s.scalars(query)]
+        for run_id, run_channel, created, payload in pending:
+            key = f"digest-run:{run_id}"
+            ts = poster.find(run_channel, key, since=created) or poster.post(
+                run_channel, str(payload.get("text") or ""), list(payload.get("blocks") or []), key=key, since=created
+            )
+            self._mark_posted(run_id, ts)
+        return len(pending)
+
+    def _mark_posted(self, run_id: int, ts: str) -> None:
+        with self.store.session() as s:
+            run = s.get(DigestRun, run_id)
+            if run is not None:
+                run.ts, run.status, run.posted_at = ts, "posted", self.now()
+
+    # --- migrations ---
+
+    def migration(self, namespace: str) -> MigrationRecord | None:
+        with self.store.session() as s:
+            row = s.scalars(
+                select(Migration).where(Migration.namespace == namespace).order_by(Migration.id.desc()).limit(1)
+            ).first()
+            return _migration(row) if row else None
+
+    def migration_for_thread(self, channel: str, thread_ts: str) -> MigrationRecord | None:
+        with self.store.session() as s:
+            row = s.scalars(
+                select(Migration).where(Migration.channel == channel, Migration.thread_ts == thread_ts).limit(1)
+            ).first()
+            return _migration(row) if row else None
+
+    def migrations(self, *, active_only: bool = True) -> list[MigrationRecord]:
+        with self.store.session() as s:
+            query = select(Migration).order_by(Migration.namespace)
+            if active_only:
+                query = query.where(Migration.status == "active")
+            return [_migration(r) for r in s.scalars(query)]
+
+    def save_migration(self, record: MigrationRecord) -> MigrationRecord:
+        """Insert or update the namespace's migration (the newest row of that namespace)."""
+        with self.store.session() as s:
+            row = s.scalars(
+                select(Migration).where(Migration.namespace == record.namespace).order_by(Migration.id.desc()).limit(1)
+            ).first()
+            if row is None or (
+                row.status != "active" and record.status == "active" and row.thread_ts != record.thread_ts
+            ):
+                row = Migration(namespace=record.namespace, started_at=self.now())
+                s.add(row)
+            row.channel, row.thread_ts, row.phase = record.channel, record.thread_ts, record.phase
+            row.phase_started_at, row.checklist = record.phase_started_at, dict(record.checklist)
+            row.observed, row.reminded_phase = dict(record.observed), record.reminded_phase
+            row.status, row.started_by = record.status, record.started_by
+        self.on_change()
+        return record
+
+    def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> str:
+        text, blocks = self.render(reply)
+        return self._poster().post(channel, text, blocks, thread_ts=thread_ts)

@@ -1,0 +1,196 @@
+"""The bot's durable state: digest subscriptions and history, tracked migrations, the audit trail.
+
+SQLite file by default, any SQLAlchemy URL otherwise (PostgreSQL for several replicas). The
+schema is versioned in `schema_version`: a new database gets the current tables at once, an
+older one runs the ordered upgrade steps below, so an upgrade never needs the file deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaVersion(Base):
+    __tablename__ = "schema_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class DigestSubscription(Base):
+    __tablename__ = "digest_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64), index=True)
+    schedule: Mapped[str] = mapped_column(String(120))
+    namespaces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestRun(Base):
+    """One digest: the intent is written before posting (ts empty), the ts after it."""
+
+    __tablename__ = "digest_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64), index=True)
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | posted | updated
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The rendered message (text, blocks), so an interrupted post can be re-driven after a restart."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Migration(Base):
+    __tablename__ = "migrations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    namespace: Mapped[str] = mapped_column(String(63), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    phase: Mapped[int] = mapped_column(Integer, default=1)
+    phase_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checklist: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    started_by: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Added in schema version 3.
+    observed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reminded_phase: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class AuditEntry(Base):
+    """Who ran what, where, when, and how it ended (added in schema version 2)."""
+
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    command: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- schema upgrades: step N brings a version N-1 database to version N ---
+
+
+def _v2_audit(conn: Connection) -> None:
+    AuditEntry.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
+def _v3_migration_observation(conn: Connection) -> None:
+    have = {c["name"] for c in inspect(conn).get_columns("migrations")}
+    if "observed" not in have:
+        conn.execute(text("ALTER TABLE migrations ADD COLUMN observed JSON"))
+        conn.execute(text("UPDATE migrations SET observed = '{}'"))
+    if "reminded_phase" not in have:
+        conn.execute(text("ALTER TABLE migrations ADD COLUMN reminded_phase INTEGER"))
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {2: _v2_audit, 3: _v3_migration_observation}
+SCHEMA_VERSION = max(UPGRADES)
+
+
+def schema_version(conn: Connection) -> int | None:
+    """The stored version; 1 for a database from before versioning; None for an empty one."""
+    tables = set(inspect(conn).get_table_names())
+    if "schema_version" in tables:
+        row = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).first()
+        if row is not None:
+            return int(row[0])
+    return 1 if "digest_subscriptions" in tables else None
+
+
+def upgrade(engine: Engine) -> int:
+    """Bring the database to SCHEMA_VERSION, keeping its data; returns the version it had (0 if new)."""
+    with engine.begin() as conn:
+        found = schema_version(conn)
+        if found is None:
+            Base.metadata.create_all(conn)
+        else:
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                UPGRADES[version](conn)
+            Base.metadata.create_all(conn)  # any table a step did not need to touch
+        conn.execute(text("DELETE FROM schema_version"))
+        conn.execute(text("INSERT INTO schema_version (id, version) VALUES (1, :v)"), {"v": SCHEMA_VERSION})
+    return found or 0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets a CLI process read while the bot writes; busy_timeout waits for the other writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """Open (and upgrade) the database at `url`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.upgraded_from = upgrade(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
+        with self.session() as s:
+            s.add(AuditEntry(user=user, channel=channel, command=command[:2000], outcome=outcome))
+
+    def close(self) -> None:
+        self.engine.dispose()

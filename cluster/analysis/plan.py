@@ -1,0 +1,166 @@
+"""A namespace's sidecar -> ambient migration plan, with its real names in the exact commands.
+
+Order follows Istio's ambient migration guide rather than the seed where they differ: waypoints and
+policy rebinding (`targetRefs`) come before the namespace switches, so no L7 policy is left bound to
+a `selector` that ztunnel would enforce as deny-all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cluster.analysis import labels as L
+from cluster.analysis.findings import Finding
+from cluster.analysis.model import Analysis, NamespaceView
+from cluster.analysis.modes import sidecar_labels
+
+RESTARTABLE = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset"}
+KIND_PLURAL = {
+    "EnvoyFilter": "envoyfilter",
+    "PeerAuthentication": "peerauthentication",
+    "AuthorizationPolicy": "authorizationpolicy",
+    "RequestAuthentication": "requestauthentication",
+    "VirtualService": "virtualservice",
+}
+
+
+@dataclass
+class Step:
+    key: str  # message key of the step title (handlers/messages_data/cluster.yaml)
+    commands: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    namespace: str
+    mode: str
+    verdict: str
+    fix_first: list[Finding]
+    steps: list[Step]
+    rollback: list[str]
+
+
+def _ztunnel_installed(analysis: Analysis) -> bool:
+    if any(w.kind == "DaemonSet" and w.meta.name == "ztunnel" for w in analysis.snapshot.workloads):
+        return True
+    return any(p.pod.meta.labels.get("app") == "ztunnel" for ns in analysis.namespaces.values() for p in ns.pods)
+
+
+def _restart_commands(ns: NamespaceView) -> tuple[list[str], list[str]]:
+    """`kubectl rollout restart` for each controller running sidecars; bare pods are deleted by name."""
+    restarts: dict[str, str] = {}
+    bare: list[str] = []
+    for p in ns.workload_pods:
+        if p.mode != "sidecar":
+            continue
+        kind, name = p.workload
+        if kind in RESTARTABLE:
+            restarts.setdefault(f"{RESTARTABLE[kind]}/{name}", "")
+        else:
+            bare.append(p.pod.meta.name)
+    commands = [f"kubectl rollout restart {target} -n {ns.name}" for target in sorted(restarts)]
+    return commands, [f"kubectl delete pod {name} -n {ns.name}" for name in sorted(set(bare))]
+
+
+def _pod_level_injection(ns: NamespaceView) -> list[str]:
+    """Pod-template labels keep injecting sidecars once the namespace labels are gone: remove them."""
+    commands: dict[str, str] = {}
+    for p in ns.workload_pods:
+        kind, name = p.workload
+        labels = p.pod.meta.labels
+        if kind not in RESTARTABLE:
+            continue
+        for key in (L.SIDECAR_INJECT, L.REVISION):
+            if key == L.SIDECAR_INJECT and labels.get(key) != "true":
+                continue
+            if key == L.REVISION and not labels.get(key):
+                continue
+            path = "/spec/template/metadata/labels/" + key.replace("~", "~0").replace("/", "~1")
+            commands[f"{kind}/{name}/{key}"] = (
+                f"kubectl patch {RESTARTABLE[kind]} {name} -n {ns.name} --type=json "
+                f'-p \'[{{"op":"remove","path":"{path}"}}]\''
+            )
+    return [commands[k] for k in sorted(commands)]
+
+
+def _review(f: Finding) -> str | None:
+    kind, _, where = f.resource.partition(" ")
+    ns, _, name = where.partition("/")
+    plural = KIND_PLURAL.get(kind)
+    return f"kubectl get {plural} {name} -n {ns} -o yaml" if plural and name else None
+
+
+def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
+    name, root = ns.name, analysis.root
+    fix_first = [f for f in [*analysis.cluster_findings, *ns.findings] if f.severity == "blocker"]
+    steps: list[Step] = []
+
+    prepare = ["istioctl version"]
+    if _ztunnel_installed(analysis):
+        prepare.append(f"kubectl get pods -n {root} -l app=ztunnel")
+    else:
+        prepare += [
+            f"helm upgrade istiod istio/istiod -n {root} --reuse-values --set profile=ambient --wait",
+            f"helm install istio-cni istio/cni -n {root} --set profile=ambient --wait",
+            f"helm install ztunnel istio/ztunnel -n {root} --wait",
+        ]
+    steps.append(Step("plan.step.prepare", prepare))
+
+    if fix_first:
+        reviews = [c for c in dict.fromkeys(_review(f) for f in fix_first) if c]
+        steps.append(Step("plan.step.fix", reviews, {"count": str(len(fix_first))}))
+
+    unserved = [f for f in ns.findings if f.severity == "waypoint" and not f.served]
+    waypoint_applied = False
+    if unserved:
+        commands = []
+        if not analysis.waypoints.serves_anything_in(name):
+            commands.append(f"istioctl waypoint apply -n {name} --enroll-namespace --wait")
+            waypoint_applied = True
+        selector_bound = sorted({f.resource for f in ns.findings if f.code == "selector-policy-l7"})
+        for resource in selector_bound:
+            kind, _, where = resource.partition(" ")
+            policy_ns, _, policy = where.partition("/")
+            commands.append(
+                f"kubectl edit {KIND_PLURAL.get(kind, kind.lower())} {policy} -n {policy_ns}"
+                "  # replace spec.selector with spec.targetRefs (kind: Service)"
+            )
+        steps.append(Step("plan.step.waypoint", commands))
+
+    original = [f"{k}={v}" for k, v in sorted(ns.labels.items()) if k in (L.INJECTION, L.REVISION) and v]
+    restarts, bare = _restart_commands(ns)
+    if ns.mode != "ambient":
+        switch = []
+        if sidecar_labels(ns.labels):
+            switch += [f"kubectl label namespace {name} {label.split('=')[0]}-" for label in original]
+        switch += _pod_level_injection(ns)
+        if ns.labels.get(L.DATAPLANE_MODE) != "ambient":
+            switch.append(f"kubectl label namespace {name} {L.DATAPLANE_MODE}=ambient")
+        steps.append(Step("plan.step.switch", switch))
+        if restarts or bare:
+            steps.append(Step("plan.step.restart", restarts + bare))
+    else:
+        steps.append(Step("plan.step.already-ambient"))
+
+    verify = [f"istioctl analyze -n {name}", "istioctl ztunnel-config workloads"]
+    verify.append(
+        f"kubectl get pods -n {name} -o custom-columns="
+        "NAME:.metadata.name,REDIRECTION:'.metadata.annotations.ambient\\.istio\\.io/redirection'"
+    )
+    if unserved or analysis.waypoints_of(name):
+        verify.append(f"istioctl waypoint list -n {name}")
+    steps.append(Step("plan.step.verify", verify))
+
+    rollback: list[str] = []
+    if ns.mode != "ambient":
+        rollback.append(f"kubectl label namespace {name} {L.DATAPLANE_MODE}-")
+        if sidecar_labels(ns.labels):
+            rollback += [f"kubectl label namespace {name} {label} --overwrite" for label in original]
+            rollback += restarts
+        if waypoint_applied:
+            rollback += [
+                f"kubectl label namespace {name} {L.USE_WAYPOINT}-",
+                f"istioctl waypoint delete waypoint -n {name}",
+            ]
+    return Plan(name, ns.mode, ns.verdict, fix_first, steps, rollback)

@@ -1,0 +1,134 @@
+"""What an Istio resource asks of the data plane: L7 attributes, how it binds, Lua filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from cluster.analysis import labels as L
+from cluster.snapshot import Resource
+
+Binding = Literal["selector", "targetRefs", "namespace"]
+
+L7_OPERATION_FIELDS = ("methods", "paths", "hosts", "notMethods", "notPaths", "notHosts")
+L7_SOURCE_FIELDS = ("requestPrincipals", "notRequestPrincipals")
+# Condition keys ztunnel cannot evaluate (it only knows source/destination ip, port, namespace, principal).
+L7_CONDITION_PREFIXES = ("request.", "experimental.")
+L7_ACTIONS = frozenset({"CUSTOM", "AUDIT"})
+LUA_MARKERS = ("envoy.filters.http.lua", "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua")
+
+
+def _dicts(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, list):
+        yield from (v for v in value if isinstance(v, dict))
+
+
+def selector_labels(resource: Resource) -> dict[str, str]:
+    """`selector.matchLabels` (security kinds) or `workloadSelector.labels` (networking kinds)."""
+    spec = resource.spec
+    selector = spec.get("selector")
+    labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+    if labels is None:
+        workload_selector = spec.get("workloadSelector")
+        labels = workload_selector.get("labels") if isinstance(workload_selector, dict) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def target_refs(resource: Resource) -> list[dict[str, str]]:
+    refs = list(_dicts(resource.spec.get("targetRefs")))
+    single = resource.spec.get("targetRef")
+    if isinstance(single, dict):
+        refs.append(single)
+    return [{str(k): str(v) for k, v in ref.items()} for ref in refs]
+
+
+def binding(resource: Resource) -> Binding:
+    if target_refs(resource):
+        return "targetRefs"
+    return "selector" if selector_labels(resource) else "namespace"
+
+
+def authz_l7_attributes(policy: Resource) -> list[str]:
+    """The L7 attributes an AuthorizationPolicy uses; empty for an L4-only policy (ports, principals …)."""
+    spec = policy.spec
+    found: list[str] = []
+    action = str(spec.get("action") or "ALLOW").upper()
+    if action in L7_ACTIONS:
+        found.append(f"action {action}")
+    for rule in _dicts(spec.get("rules")):
+        for to in _dicts(rule.get("to")):
+            operation = to.get("operation")
+            if isinstance(operation, dict):
+                found.extend(f"to.operation.{f}" for f in L7_OPERATION_FIELDS if operation.get(f))
+        for from_ in _dicts(rule.get("from")):
+            source = from_.get("source")
+            if isinstance(source, dict):
+                found.extend(f"from.source.{f}" for f in L7_SOURCE_FIELDS if source.get(f))
+        for condition in _dicts(rule.get("when")):
+            key = str(condition.get("key") or "")
+            if key.startswith(L7_CONDITION_PREFIXES):
+                found.append(f"when {key}")
+    return list(dict.fromkeys(found))
+
+
+def serves_mesh(virtual_service: Resource) -> bool:
+    """A VirtualService applies to mesh (east-west) traffic when `gateways` is absent or names `mesh`."""
+    gateways = virtual_service.spec.get("gateways")
+    return not gateways or (isinstance(gateways, list) and "mesh" in gateways)
+
+
+def _weighted_destinations(route: list[dict[str, Any]]) -> int:
+    return sum(1 for r in route if isinstance(r.get("destination"), dict) and r.get("weight", 1) != 0)
+
+
+def vs_l7_features(virtual_service: Resource) -> list[str]:
+    """The L7-only features (for ztunnel) a VirtualService's HTTP routes use."""
+    found: list[str] = []
+    for http in _dicts(virtual_service.spec.get("http")):
+        if http.get("fault"):
+            found.append("fault injection")
+        if http.get("mirror") or http.get("mirrors"):
+            found.append("mirroring")
+        headers = http.get("headers")
+        route = list(_dicts(http.get("route")))
+        if headers or any(r.get("headers") for r in route):
+            found.append("header changes")
+        retries = http.get("retries")
+        if isinstance(retries, dict) and retries and retries.get("attempts", 1) != 0:
+            found.append("retries")
+        if _weighted_destinations(route) > 1:
+            found.append("traffic splitting")
+    return list(dict.fromkeys(found))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def envoyfilter_has_lua(envoy_filter: Resource) -> bool:
+    for patch in _dicts(envoy_filter.spec.get("configPatches")):
+        value = (patch.get("patch") or {}).get("value") if isinstance(patch.get("patch"), dict) else None
+        if any(marker in text for text in _strings(value) for marker in LUA_MARKERS):
+            return True
+    return False
+
+
+def targets_waypoint(resource: Resource, waypoint_names: set[str]) -> bool:
+    return any(ref.get("kind") == "Gateway" and ref.get("name") in waypoint_names for ref in target_refs(resource))
+
+
+def targets_gateway_only(resource: Resource, waypoint_names: set[str]) -> bool:
+    """Bound only to non-waypoint Gateways (ingress): a gateway's concern, not the namespace's data plane."""
+    refs = target_refs(resource)
+    return bool(refs) and all(r.get("kind") == "Gateway" and r.get("name") not in waypoint_names for r in refs)
+
+
+def selects_gateway_pods(labels: dict[str, str]) -> bool:
+    return L.GATEWAY_NAME in labels or labels.get("istio") in ("ingressgateway", "egressgateway")

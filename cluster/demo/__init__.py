@@ -1,0 +1,16 @@
+"""The bundled demo cluster: a folder of `kubectl get -o yaml` style dumps that `meshbot demo` tours.
+
+Namespaces (each shows a mode, a verdict and the findings a real cluster would raise):
+payments (sidecar; EnvoyFilter with Lua -> blocked), orders (sidecar by istio.io/rev; L7 policy and
+JWT bound by selector, traffic split with retries -> needs-waypoint), catalog (ambient with a waypoint
+and an L7 policy bound by targetRefs -> ready), search (ambient, fault injection and no waypoint ->
+blocked), inventory (ambient, waypoint nothing needs), staging (both injection and ambient labels),
+reports (PeerAuthentication DISABLE -> blocked), legacy (no mesh, hostNetwork exporter).
+Cluster: istiod 1.23.2 (ambient Beta), ztunnel and istio-cni, Cilium, one node on kernel 5.4.
+"""
+
+from pathlib import Path
+
+DEMO_PATH = Path(__file__).parent
+
+__all__ = ["DEMO_PATH"]

@@ -1,0 +1,197 @@
+"""Reading a live cluster: one paginated, cluster-wide list per kind (never one per namespace).
+
+Each page is parsed from raw JSON, fed item by item to a SnapshotBuilder and dropped, so memory stays
+near the lean Snapshot plus one page. Faults on one kind (403, 404, 5xx, timeouts) are recorded in the
+Snapshot and the other kinds are still read; 401, or a cluster that answers nothing, is a ClusterError.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cluster import _kube_client as kube
+from cluster._texts import cluster_error, text
+from cluster.errors import ClusterError
+from cluster.kinds import KINDS, Kind
+from cluster.snapshot import Snapshot, SnapshotBuilder
+
+PAGE_SIZE = 500
+WORKERS = 3  # pods dominate; a few workers overlap the small kinds with them (the API server serves in parallel)
+
+
+def read_live(*, kubeconfig: Path | None, context: str | None, timeout: float, page_size: int = PAGE_SIZE) -> Snapshot:
+    api = kube.api_client(kubeconfig, context)
+    try:
+        return _LiveRead(api, timeout, page_size).run()
+    finally:
+        api.close()
+
+
+@dataclass
+class _Outcome:
+    """What reading one kind produced: its own builder (merged in KINDS order, so output is deterministic)."""
+
+    builder: SnapshotBuilder
+    read: int = 0
+    transport_failures: list[str] = field(default_factory=list)
+
+
+class _LiveRead:
+    def __init__(self, api: Any, timeout: float, page_size: int) -> None:
+        self.api = api
+        self.timeout = timeout
+        self.page_size = page_size
+        self.server = kube.server_of(api)
+        self.unreachable = threading.Event()
+        self.answered = threading.Event()  # the server has sent at least one HTTP answer
+        self.unreachable_reason = ""
+        self._groups: dict[str, tuple[str, ...] | None] = {}
+        self._group_lock = threading.Lock()
+
+    def run(self) -> Snapshot:
+        # Pods, the longest list by far, start first; the small kinds share the other workers meanwhile.
+        order = sorted(KINDS, key=lambda kind: kind.kind != "Pod")
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="meshbot-list") as pool:
+            by_kind = dict(zip(order, pool.map(self._read_kind, order), strict=True))
+        return self._merge([by_kind[kind] for kind in KINDS])
+
+    # -- one kind
+
+    def _read_kind(self, kind: Kind) -> _Outcome:
+        outcome = _Outcome(SnapshotBuilder())
+        if self.unreachable.is_set():
+            outcome.builder.failed(kind.kind, None, text("live-skipped", "en"))
+            return outcome
+        try:
+            version = self._version_for(kind)
+            if version is None:
+                outcome.builder.missing(kind.kind)
+                return outcome
+            self._list(kind, version, outcome)
+        except kube.TransportError as exc:
+            outcome.transport_failures.append(exc.reason)
+            # Refused, or no answer at all yet (a hung server): the other kinds would only wait out their timeouts.
+            if (exc.unreachable or not self.answered.is_set()) and not self.unreachable.is_set():
+                self.unreachable_reason = exc.reason
+                self.unreachable.set()
+            partial = text("live-partial", "en", count=outcome.read) if outcome.read else ""
+            message = text("live-transport", "en", plural=kind.plural, group=kind.group, partial=partial, reason=exc.reason)
+            outcome.builder.failed(kind.kind, None, message)
+        return outcome
+
+    def _version_for(self, kind: Kind) -> str | None:
+        """The first of the kind's versions the server serves; None when its API group is not served."""
+        if not kind.istio:
+            return kind.versions[0]
+        with self._group_lock:  # one discovery call per group, even with workers racing for it
+            if kind.group not in self._groups:
+                self._groups[kind.group] = self._discover(kind)
+            served = self._groups[kind.group]
+        if served is None:
+            return None
+        return next((v for v in kind.versions if v in served), None)
+
+    def _discover(self, kind: Kind) -> tuple[str, ...] | None:
+        response = self._get(f"/apis/{kind.group}", [])
+        if response.status == 404:
+            return None
+        self._check_status(response, kind)
+        if response.status != 200:
+            # Discovery is open to every authenticated user; if it fails, try the preferred version anyway.
+            return kind.versions
+        versions = response.json().get("versions") or []
+        return tuple(str(v.get("version")) for v in versions if isinstance(v, dict))
+
+    def _list(self, kind: Kind, version: str, outcome: _Outcome) -> None:
+        api_version = f"{kind.group}/{version}" if kind.group else version
+        path = f"/apis/{api_version}/{kind.plural}" if kind.group else f"/api/{version}/{kind.plural}"
+        add: Callable[[dict[str, Any]], bool] = outcome.builder.add
+        token = ""
+        while True:
+            query: list[tuple[str, str | int]] = [("limit", self.page_size)]
+            if token:
+                query.append(("continue", token))
+            response = self._get(path, query)
+            if response.status != 200:
+                self._record_failure(kind, response, outcome)
+                return
+            page = response.json()
+            del response
+            for item in page.get("items") or ():
+                # List items carry no kind/apiVersion: the builder keys on them.
+                item["kind"] = kind.kind
+                item["apiVersion"] = api_version
+                add(item)
+                outcome.read += 1
+            token = str((page.get("metadata") or {}).get("continue") or "")
+            del page
+            if not token:
+                return
+
+    def _get(self, path: str, query: list[tuple[str, str | int]]) -> kube.Response:
+        response = kube.get(self.api, path, query, self.timeout)
+        self.answered.set()
+        return response
+
+    def _check_status(self, response: kube.Response, kind: Kind) -> None:
+        if response.status == 401:
+            raise cluster_error("live-unauthorized", server=self.server)
+
+    def _record_failure(self, kind: Kind, response: kube.Response, outcome: _Outcome) -> None:
+        self._check_status(response, kind)
+        builder = outcome.builder
+        if response.status == 404 and outcome.read == 0:
+            builder.missing(kind.kind)  # the resource is not served (a CRD not installed)
+            return
+        server_message = response.message() or f"HTTP {response.status}"
+        if response.status == 403:
+            builder.failed(
+                kind.kind,
+                403,
+                text("live-forbidden", "en", plural=kind.plural, group=kind.group, server_message=server_message),
+            )
+            return
+        partial = text("live-partial", "en", count=outcome.read) if outcome.read else ""
+        message = text(
+            "live-server-error",
+            "en",
+            status=response.status,
+            plural=kind.plural,
+            group=kind.group,
+            partial=partial,
+            server_message=server_message,
+        )
+        builder.failed(kind.kind, response.status, message)
+
+    # -- the whole
+
+    def _merge(self, outcomes: list[_Outcome]) -> Snapshot:
+        snapshot = Snapshot(source=f"live:{self.server}")
+        read = [(kind, o.read) for kind, o in zip(KINDS, outcomes, strict=True) if o.read]
+        if not read and any(o.transport_failures for o in outcomes):
+            reason = self.unreachable_reason or next(r for o in outcomes for r in o.transport_failures)
+            raise _unreachable(self.server, reason)
+        for outcome in outcomes:
+            part = outcome.builder.build()
+            snapshot.namespaces += part.namespaces
+            snapshot.pods += part.pods
+            snapshot.nodes += part.nodes
+            snapshot.services += part.services
+            snapshot.workloads += part.workloads
+            for kind_name, resources in part.resources.items():
+                snapshot.resources.setdefault(kind_name, []).extend(resources)
+            snapshot.missing_kinds += [k for k in part.missing_kinds if k not in snapshot.missing_kinds]
+            snapshot.issues += part.issues
+        return snapshot
+
+
+def _unreachable(server: str, reason: str) -> ClusterError:
+    return ClusterError(
+        text("live-unreachable", "en", server=server, reason=reason, read=text("live-nothing-read", "en")),
+        text("live-unreachable", "ko", server=server, reason=reason, read=text("live-nothing-read", "ko")),
+    )

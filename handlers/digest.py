@@ -1,0 +1,175 @@
+"""`digest subscribe|unsubscribe|list|now`: scheduled mTLS/migration digests for a channel.
+
+When nothing changed since the last digest, the last message is edited in place (the picture
+plus "no changes since …, checked at …") instead of posting again: a channel that subscribed to
+a daily digest only gets a new message when there is news, and the old one never goes stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from pydantic import ValidationError
+
+from handlers.context import Context
+from handlers.digest_compose import compose
+from handlers.digest_model import DigestState, diff
+from handlers.mesh_facts import analysis_of, digest_state
+from handlers.messages import msg
+from handlers.ports import Delivery, DeliveryError, StatePort
+from handlers.registry import UsageError, arg, command
+from handlers.reply import Reply, Section, Table
+from handlers.schedules import ScheduleError, split_schedule, trigger_for
+
+DEFAULT_SCHEDULE = "@weekdays"
+SLACK_CHANNEL = re.compile(r"^<#(?P<id>[CGD][A-Z0-9]+)(?:\|[^>]*)?>$")
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def state_of(ctx: Context) -> StatePort:
+    if ctx.state is None:
+        raise UsageError(msg("digest.no_state", ctx.language))
+    return ctx.state
+
+
+def channel_word(word: str) -> str | None:
+    """`<#C123|name>` (Slack's escaped mention) -> C123; `#name` stays a name; anything else is not a channel."""
+    match = SLACK_CHANNEL.match(word)
+    if match:
+        return match.group("id")
+    return word if word.startswith("#") and len(word) > 1 else None
+
+
+def namespaces_of(words: list[str], ctx: Context) -> list[str]:
+    for word in words:
+        if not NAMESPACE.match(word):
+            raise UsageError(msg("migrate.invalid_namespace", ctx.language, namespace=word[:80]))
+    return words
+
+
+def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[Reply, Delivery]:
+    """Compose the digest for `channel` against its previous one, and post it (or update the last in place)."""
+    state = state_of(ctx)
+    previous = state.last_digest(channel)
+    before: DigestState | None = None
+    if previous is not None:
+        try:
+            before = DigestState.model_validate(previous.state)
+        except ValidationError:
+            before = None  # a digest from an incompatible version: start afresh rather than fail
+    analysis = analysis_of(ctx.snapshot(), ctx.root_namespace)
+    current = digest_state(
+        analysis,
+        taken_at=state.now(),
+        namespaces=namespaces,
+        migrations=state.migrations(),
+    )
+    changes = diff(before, current, since=previous.posted_at if previous else None)
+    reply = compose(current, changes, ctx.language, previous_posted_at=previous.posted_at if previous else None)
+    delivery = state.publish_digest(
+        channel, reply, current.model_dump(mode="json"), replace_previous=previous is not None and not changes.any
+    )
+    return reply, delivery
+
+
+@command(
+    "digest",
+    usage=(
+        "digest subscribe [#channel] [CRON] [NAMESPACE…] | unsubscribe [ID|#channel] | list"
+        " | now [--channel C] [NAMESPACE…]"
+    ),
+    en="Scheduled mTLS/migration digests for a channel: subscribe, unsubscribe, list, or post one now.",
+    ko="채널에 mTLS/마이그레이션 다이제스트를 정기적으로 올립니다: 구독, 해지, 목록, 지금 올리기.",
+    args=[
+        arg("action", choices=["subscribe", "unsubscribe", "list", "now"], help="what to do"),
+        arg("words", nargs="*", help="channel, schedule (cron, @daily, every 6h) and namespaces"),
+        arg("--channel", help="channel id or #name (default: where the command was asked)"),
+    ],
+    reads_cluster=True,
+)
+def digest(args: argparse.Namespace, ctx: Context) -> Reply:
+    lang = ctx.language
+    state = state_of(ctx)
+    words: list[str] = list(args.words)
+    channel: str | None = args.channel
+    if words and channel_word(words[0]):
+        channel = channel_word(words.pop(0))
+    channel = channel or ctx.channel
+    if args.action == "list":
+        subs = state.subscriptions(channel if channel and args.channel else None)
+        if not subs:
+            return Reply(
+                title=msg("digest.list.title", lang),
+                sections=[Section(text=msg("digest.list.empty", lang))],
+                data={"subscriptions": []},
+                language=lang,
+            )
+        cols = [msg(f"digest.col.{c}", lang) for c in ("id", "channel", "schedule", "namespaces")]
+        rows = [[str(s.id), s.channel, s.schedule, ", ".join(s.namespaces) or msg("digest.all", lang)] for s in subs]
+        return Reply(
+            title=msg("digest.list.title", lang),
+            sections=[Section(table=Table(columns=cols, rows=rows))],
+            data={"subscriptions": [s.model_dump(mode="json") for s in subs]},
+            language=lang,
+        )
+    if args.action == "unsubscribe":
+        target = words[0] if words else None
+        if target is not None and target.isdigit():
+            gone = state.unsubscribe(subscription_id=int(target))
+        elif channel:
+            gone = state.unsubscribe(channel=channel)
+        else:
+            raise UsageError(msg("digest.need_channel", lang))
+        text = (
+            msg("digest.unsubscribed", lang, ids=", ".join(str(s.id) for s in gone))
+            if gone
+            else msg("digest.none_to_remove", lang)
+        )
+        return Reply(
+            title=msg("digest.title", lang),
+            sections=[Section(text=text)],
+            data={"removed": [s.id for s in gone]},
+            language=lang,
+        )
+    if not channel:
+        raise UsageError(msg("digest.need_channel", lang))
+    if args.action == "subscribe":
+        schedule, rest = split_schedule(words)
+        schedule = schedule or DEFAULT_SCHEDULE
+        try:
+            trigger_for(schedule)
+        except ScheduleError as exc:
+            raise UsageError(str(exc)) from None
+        namespaces = namespaces_of(rest, ctx)
+        sub = state.subscribe(channel, schedule, namespaces, ctx.user)
+        scope = msg("digest.scope", lang, namespaces=", ".join(f"`{n}`" for n in namespaces)) if namespaces else ""
+        text = msg("digest.subscribed", lang, channel=channel, id=sub.id, schedule=schedule, scope=scope)
+        return Reply(
+            title=msg("digest.title", lang),
+            sections=[Section(text=text)],
+            data={"subscription": sub.model_dump(mode="json")},
+            language=lang,
+        )
+    # now
+    namespaces = namespaces_of(words, ctx)
+    try:
+        reply, delivery = deliver_digest(ctx, channel, namespaces)
+    except DeliveryError as exc:  # Slack kept failing after every retry: say so, never a traceback
+        return Reply(
+            title=msg("digest.title", lang),
+            sections=[Section(text=msg("digest.failed", lang, error=str(exc)))],
+            data={"error": str(exc)},
+            language=lang,
+            error=True,
+            exit_code=4,
+        )
+    text = msg(
+        "digest.posted", lang, action=msg(f"digest.action.{delivery.action}", lang), channel=channel, ts=delivery.ts
+    )
+    return Reply(
+        title=msg("digest.title", lang),
+        sections=[Section(text=text), *reply.sections],
+        data={"delivery": delivery.model_dump(mode="json"), **reply.data},
+        language=lang,
+    )

@@ -1,0 +1,283 @@
+"""`migrate start|status|check|phase N|done|rollback NAMESPACE`: one namespace's migration, tracked in one thread.
+
+`start` posts a root message (precheck verdict, the plan, the phase and the checklist) and keeps
+its thread; commands asked in that thread get the namespace filled in (handlers.threads);
+progress checks (`check`, and the scheduler) post into the thread what moved in the cluster and
+tick the checklist items the cluster shows done; phase timers remind there once when due.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from handlers.context import Context
+from handlers.digest import NAMESPACE, state_of
+from handlers.mesh_facts import Observation, analysis_of, observe
+from handlers.messages import msg
+from handlers.migration_phases import due_reminder, phase, phases
+from handlers.migration_progress import checklist_text, progress_lines, tick
+from handlers.ports import MigrationRecord, StatePort
+from handlers.registry import COMMANDS, UsageError, arg, command, parse
+from handlers.reply import Reply, Section
+from knowledge import Language
+
+ACTIONS = ["start", "status", "check", "phase", "done", "rollback"]
+
+
+def _phase_text(number: int, namespace: str, language: Language) -> str:
+    p = phase(number)
+    if p is None:
+        return ""
+    return msg(
+        "migrate.root.phase",
+        language,
+        number=number,
+        total=len(phases().phases),
+        title=p.title.in_(language),
+        todo=p.todo.in_(language).format(namespace=namespace),
+    )
+
+
+def _plan_sections(namespace: str, ctx: Context) -> list[Section]:
+    """The `plan` command's answer, when that command is installed (found through the registry)."""
+    plan = COMMANDS.get("plan")
+    if plan is None:
+        return []
+    reply = plan.run(parse("plan", [namespace]), ctx)
+    if reply.error:
+        return []
+    heading = msg("migrate.root.plan", ctx.language)
+    return [Section(heading=heading), *reply.sections]
+
+
+def root_message(namespace: str, observation: Observation, ticked: dict[str, bool], ctx: Context) -> Reply:
+    lang = ctx.language
+    sections = [
+        Section(text=msg("migrate.root.intro", lang, user=ctx.user or "meshbot", namespace=namespace)),
+        Section(text=msg("migrate.root.verdict", lang, verdict=observation.verdict or "-")),
+        Section(text=_phase_text(1, namespace, lang)),
+        *_plan_sections(namespace, ctx),
+        Section(heading=msg("migrate.root.checklist", lang), text=checklist_text(ctx.kb, ticked, lang)),
+    ]
+    return Reply(title=msg("migrate.root.title", lang, namespace=namespace), sections=sections, language=lang)
+
+
+def _resolve(args: argparse.Namespace, ctx: Context, state: StatePort) -> tuple[str, int | None]:
+    """The namespace (from the words, or the migration thread asked in) and the phase number for `phase`."""
+    words: list[str] = list(args.words)
+    number: int | None = None
+    if args.action == "phase":
+        if not words or not words[0].isdigit():
+            raise UsageError(msg("migrate.bad_phase", ctx.language, total=len(phases().phases)))
+        number = int(words.pop(0))
+        if phase(number) is None:
+            raise UsageError(msg("migrate.bad_phase", ctx.language, total=len(phases().phases)))
+    namespace = words[0] if words else None
+    if namespace is None and ctx.channel and ctx.thread_ts:
+        record = state.migration_for_thread(ctx.channel, ctx.thread_ts)
+        namespace = record.namespace if record else None
+    if namespace is None:
+        raise UsageError(msg("migrate.need_namespace", ctx.language, action=args.action))
+    if not NAMESPACE.match(namespace):
+        raise UsageError(msg("migrate.invalid_namespace", ctx.language, namespace=namespace[:80]))
+    return namespace, number
+
+
+def _tracked(state: StatePort, namespace: str, ctx: Context) -> MigrationRecord:
+    record = state.migration(namespace)
+    if record is None:
+        raise UsageError(msg("migrate.not_tracked", ctx.language, namespace=namespace))
+    return record
+
+
+def start(namespace: str, ctx: Context, state: StatePort, channel: str) -> Reply:
+    lang = ctx.language
+    existing = state.migration(namespace)
+    if existing is not None and existing.status == "active":
+        text = msg("migrate.already", lang, namespace=namespace, channel=existing.channel, ts=existing.thread_ts or "-")
+        return Reply(
+            title=msg("migrate.root.title", lang, namespace=namespace),
+            sections=[Section(text=text)],
+            data={"migration": existing.model_dump(mode="json")},
+            language=lang,
+        )
+    analysis = analysis_of(ctx.snapshot(), ctx.root_namespace)
+    observation = observe(analysis, namespace)
+    if not observation.exists:
+        raise UsageError(msg("migrate.no_namespace", lang, namespace=namespace))
+    ticked = tick(ctx.kb, observation)
+    root = root_message(namespace, observation, ticked, ctx)
+    ts = state.post(channel, root)
+    record = state.save_migration(
+        MigrationRecord(
+            namespace=namespace,
+            channel=channel,
+            thread_ts=ts,
+            phase=1,
+            phase_started_at=state.now(),
+            checklist=ticked,
+            observed=observation.model_dump(mode="json"),
+            started_by=ctx.user,
+        )
+    )
+    text = msg("migrate.started", lang, namespace=namespace, channel=channel, ts=ts)
+    return Reply(
+        title=root.title,
+        sections=[Section(text=text)],
+        data={"migration": record.model_dump(mode="json")},
+        language=lang,
+    )
+
+
+def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool = True) -> Reply:
+    """Compare the namespace with the last check; post what moved (and any due phase reminder) into the thread."""
+    lang = ctx.language
+    namespace = record.namespace
+    observation = observe(analysis_of(ctx.snapshot(), ctx.root_namespace), namespace)
+    before = Observation.model_validate(record.observed) if record.observed else None
+    ticked = tick(ctx.kb, observation)
+    lines = (
+        progress_lines(before, observation, lang)
+        if observation.exists
+        else [msg("migrate.progress.gone", lang, namespace=namespace)]
+    )
+    newly = sorted(k for k, v in ticked.items() if v and not record.checklist.get(k))
+    undone = sorted(k for k, v in ticked.items() if not v and record.checklist.get(k))
+    if newly:
+        lines.append(msg("migrate.progress.ticked", lang, items=", ".join(f"`{k}`" for k in newly)))
+    if undone:
+        lines.append(msg("migrate.progress.unticked", lang, items=", ".join(f"`{k}`" for k in undone)))
+    title = msg("migrate.progress.title", lang, namespace=namespace)
+    changed = (bool(lines) and observation.exists) or (
+        not observation.exists and bool(record.observed.get("exists", True))
+    )
+    sections = [
+        Section(
+            text="\n".join(f"• {x}" for x in lines)
+            if lines
+            else msg("migrate.progress.none", lang, namespace=namespace)
+        )
+    ]
+    if changed and observation.exists:
+        sections.append(Section(heading=msg("migrate.root.checklist", lang), text=checklist_text(ctx.kb, ticked, lang)))
+    reply = Reply(
+        title=title,
+        sections=sections,
+        language=lang,
+        data={
+            "namespace": namespace,
+            "changed": changed,
+            "ticked": ticked,
+            "observation": observation.model_dump(mode="json"),
+        },
+    )
+    posted: list[str] = []
+    if post and changed and record.thread_ts:
+        posted.append(state.post(record.channel, reply, thread_ts=record.thread_ts))
+    days = due_reminder(record.phase, record.phase_started_at, state.now(), record.reminded_phase)
+    reminder = phase(record.phase)
+    if days is not None and reminder is not None and reminder.reminder is not None:
+        text = reminder.reminder.in_(lang).format(namespace=namespace, days=days)
+        note = Reply(
+            title=msg("migrate.reminder.title", lang, namespace=namespace), sections=[Section(text=text)], language=lang
+        )
+        if post and record.thread_ts:
+            posted.append(state.post(record.channel, note, thread_ts=record.thread_ts))
+        record = record.model_copy(update={"reminded_phase": record.phase})
+        reply.sections.append(Section(text=text))
+    if observation.exists:
+        record = record.model_copy(update={"checklist": ticked, "observed": observation.model_dump(mode="json")})
+    state.save_migration(record)
+    reply.data["posted"] = posted
+    return reply
+
+
+def status(record: MigrationRecord, ctx: Context, state: StatePort) -> Reply:
+    lang = ctx.language
+    p = phase(record.phase)
+    days = max(0, (state.now() - record.phase_started_at).days)
+    line = msg(
+        "migrate.status.line",
+        lang,
+        number=record.phase,
+        total=len(phases().phases),
+        title=p.title.in_(lang) if p else "-",
+        days=days,
+        ts=record.thread_ts or "-",
+        channel=record.channel,
+    )
+    return Reply(
+        title=msg("migrate.status.title", lang, namespace=record.namespace, status=record.status),
+        sections=[
+            Section(text=line),
+            Section(heading=msg("migrate.root.checklist", lang), text=checklist_text(ctx.kb, record.checklist, lang)),
+        ],
+        data={"migration": record.model_dump(mode="json"), "days_in_phase": days},
+        language=lang,
+    )
+
+
+@command(
+    "migrate",
+    usage="migrate start|status|check|done|rollback NAMESPACE | migrate phase N NAMESPACE",
+    en="Track one namespace's migration to ambient in a Slack thread: progress, checklist, phase timers.",
+    ko="네임스페이스 하나의 ambient 마이그레이션을 Slack 스레드에서 추적합니다: 진행, 체크리스트, 단계 타이머.",
+    args=[
+        arg("action", choices=ACTIONS, help="what to do"),
+        arg("words", nargs="*", help="[N] NAMESPACE (filled in inside a migration thread)"),
+        arg("--channel", help="channel for the migration thread (default: where the command was asked)"),
+    ],
+    reads_cluster=True,
+)
+def migrate(args: argparse.Namespace, ctx: Context) -> Reply:
+    lang = ctx.language
+    state = state_of(ctx)
+    namespace, number = _resolve(args, ctx, state)
+    if args.action == "start":
+        channel = args.channel or ctx.channel
+        if not channel:
+            raise UsageError(msg("digest.need_channel", lang))
+        return start(namespace, ctx, state, channel)
+    record = _tracked(state, namespace, ctx)
+    if args.action == "status":
+        return status(record, ctx, state)
+    if args.action == "check":
+        return check(record, ctx, state)
+    if args.action == "phase" and number is not None:
+        record = state.save_migration(
+            record.model_copy(
+                update={"phase": number, "phase_started_at": state.now(), "reminded_phase": None, "status": "active"}
+            )
+        )
+        p = phase(number)
+        text = msg(
+            "migrate.phase.set",
+            lang,
+            namespace=namespace,
+            number=number,
+            total=len(phases().phases),
+            title=p.title.in_(lang) if p else "",
+            todo=p.todo.in_(lang).format(namespace=namespace) if p else "",
+        )
+        if p is not None and p.remind_after_days:
+            text += "\n" + msg("migrate.phase.timer", lang, days=p.remind_after_days)
+    elif args.action == "done":
+        record = state.save_migration(record.model_copy(update={"status": "done"}))
+        text = msg("migrate.done", lang, namespace=namespace)
+    else:  # rollback
+        record = state.save_migration(record.model_copy(update={"status": "rolled-back"}))
+        text = (
+            msg("migrate.rollback", lang, namespace=namespace)
+            + "\n```\n"
+            + phases().rollback.in_(lang).format(namespace=namespace)
+            + "\n```"
+        )
+    reply = Reply(
+        title=msg("migrate.status.title", lang, namespace=namespace, status=record.status),
+        sections=[Section(text=text)],
+        data={"migration": record.model_dump(mode="json")},
+        language=lang,
+    )
+    if record.thread_ts and not (ctx.thread_ts == record.thread_ts and ctx.channel == record.channel):
+        state.post(record.channel, reply, thread_ts=record.thread_ts)  # the thread keeps the whole story
+    return reply

@@ -1,0 +1,63 @@
+"""`plan NAMESPACE`: the migration steps for one namespace with its real names, blockers first, rollback.
+
+JSON: {"namespace", "mode", "verdict", "fix_first": [finding], "steps": [{"title", "commands"}], "rollback": [command]}.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cluster.analysis.plan import plan as build_plan
+from handlers.cluster_common import finding_items, finding_json, scope, source_notes
+from handlers.context import Context
+from handlers.messages import msg
+from handlers.registry import arg, command
+from handlers.reply import Action, Reply, Section
+
+
+def _code(commands: list[str]) -> str:
+    return "```\n" + "\n".join(commands) + "\n```" if commands else ""
+
+
+@command(
+    "plan",
+    usage="plan NAMESPACE",
+    en="Step-by-step sidecar -> ambient migration for a namespace, with the exact commands and a rollback.",
+    ko="네임스페이스의 sidecar → ambient 전환 단계를 정확한 명령어와 롤백 방법까지 보여줍니다.",
+    args=[arg("namespace", help="the namespace to migrate")],
+    reads_cluster=True,
+)
+def plan(args: argparse.Namespace, ctx: Context) -> Reply:
+    found = scope(ctx, args.namespace, candidates_only=True)
+    if isinstance(found, Reply):
+        return found
+    a, lang = found.analysis, ctx.language
+    ns = found.namespaces[0]
+    p = build_plan(a, ns)
+    notes, source = source_notes(a, ctx)
+    verdict = msg(f"verdict.{p.verdict}", lang)
+    sections = [*notes, Section(text=msg("plan.verdict", lang, verdict=verdict))]
+    steps = []
+    for number, step in enumerate(p.steps, start=1):
+        title = msg(step.key, lang, **step.fields)
+        steps.append({"title": title, "commands": step.commands})
+        sections.append(Section(heading=f"{number}. {title}", text=_code(step.commands)))
+    rollback_text = _code(p.rollback) if p.rollback else msg("plan.no_rollback", lang)
+    sections.append(Section(heading=msg("plan.rollback", lang), text=rollback_text))
+    data = {
+        "namespace": p.namespace,
+        "mode": p.mode,
+        "verdict": p.verdict,
+        "fix_first": [finding_json(f, ctx) for f in p.fix_first],
+        "steps": steps,
+        "rollback": p.rollback,
+        **source,
+    }
+    return Reply(
+        title=msg("plan.title", lang, namespace=p.namespace, mode=p.mode),
+        sections=sections,
+        findings=finding_items(p.fix_first, ctx),
+        actions=[Action(action_id="precheck", label=f"precheck {p.namespace}", value=p.namespace)],
+        data=data,
+        language=lang,
+    )

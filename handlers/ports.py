@@ -1,0 +1,98 @@
+"""What the digest and migrate commands need from the runtime, as Protocols the bot implements.
+
+Handlers stay free of SQLAlchemy, APScheduler and Slack: they read and write this state through
+a port on the Context, so the same commands run from the terminal and from Slack.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from handlers.reply import Reply
+
+MigrationStatus = Literal["active", "done", "rolled-back"]
+DeliveryAction = Literal["posted", "updated"]
+
+
+class DeliveryError(Exception):
+    """The message could not be delivered (Slack not configured, or failing after every retry)."""
+
+
+class Subscription(BaseModel):
+    id: int
+    channel: str
+    schedule: str
+    """A crontab (5 fields, or 6 with seconds first), or `every Ns|Nm|Nh`."""
+    namespaces: list[str] = []
+    """Empty: every namespace."""
+    created_by: str = ""
+    created_at: datetime
+
+
+class DigestRecord(BaseModel):
+    """The last digest posted to a channel: what it said (state) and where (ts)."""
+
+    channel: str
+    ts: str | None
+    state: dict[str, Any]
+    posted_at: datetime
+
+
+class Delivery(BaseModel):
+    channel: str
+    ts: str
+    action: DeliveryAction
+    """`updated`: nothing changed, so the previous message was edited in place."""
+
+
+class MigrationRecord(BaseModel):
+    namespace: str
+    channel: str
+    thread_ts: str | None = None
+    phase: int = 1
+    phase_started_at: datetime
+    checklist: dict[str, bool] = Field(default_factory=dict)
+    """Check name -> satisfied, for the checklist items that the cluster can confirm."""
+    observed: dict[str, Any] = Field(default_factory=dict)
+    """The namespace as last seen by a progress check (handlers.migration_progress.Observation)."""
+    reminded_phase: int | None = None
+    """The phase whose timer has already reminded, so a reminder is posted once."""
+    status: MigrationStatus = "active"
+    started_by: str = ""
+
+
+class DigestPort(Protocol):
+    def subscribe(self, channel: str, schedule: str, namespaces: list[str], user: str) -> Subscription: ...
+
+    def unsubscribe(self, *, subscription_id: int | None = None, channel: str | None = None) -> list[Subscription]: ...
+
+    def subscriptions(self, channel: str | None = None) -> list[Subscription]: ...
+
+    def last_digest(self, channel: str) -> DigestRecord | None: ...
+
+    def publish_digest(self, channel: str, reply: Reply, state: dict[str, Any], *, replace_previous: bool) -> Delivery:
+        """Post (or, with replace_previous, edit the last digest in place), then remember `state`."""
+        ...
+
+
+class MigrationPort(Protocol):
+    def migration(self, namespace: str) -> MigrationRecord | None: ...
+
+    def migration_for_thread(self, channel: str, thread_ts: str) -> MigrationRecord | None: ...
+
+    def migrations(self, *, active_only: bool = True) -> list[MigrationRecord]: ...
+
+    def save_migration(self, record: MigrationRecord) -> MigrationRecord: ...
+
+    def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> str:
+        """Post a message (in a thread when thread_ts is given); returns its ts."""
+        ...
+
+
+class StatePort(DigestPort, MigrationPort, Protocol):
+    """Everything the stateful commands need, plus the clock (injectable so timers are testable)."""
+
+    def now(self) -> datetime: ...

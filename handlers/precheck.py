@@ -1,0 +1,84 @@
+"""`precheck [NAMESPACE] [--fail-on V]`: is each namespace ready for ambient? Findings and a verdict."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cluster.analysis.verdict import reaches
+from cluster.analysis.version import fmt
+from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text
+from handlers.context import Context
+from handlers.messages import msg
+from handlers.registry import arg, command
+from handlers.reply import Reply, Section
+
+EXIT_VERDICT = 1
+
+
+@command(
+    "precheck",
+    usage="precheck [NAMESPACE] [--fail-on blocked|needs-waypoint]",
+    en="Ambient readiness per namespace: blockers, waypoint needs and warnings, with a verdict.",
+    ko="네임스페이스별 ambient 준비 상태: 차단 요소, waypoint 필요 여부, 경고와 판정.",
+    args=[
+        arg("namespace", **namespace_arg()),
+        arg(
+            "--fail-on",
+            choices=["blocked", "needs-waypoint"],
+            default=None,
+            help="exit non-zero when a namespace reaches this verdict (needs-waypoint also fails on blocked)",
+        ),
+    ],
+    reads_cluster=True,
+)
+def precheck(args: argparse.Namespace, ctx: Context) -> Reply:
+    found = scope(ctx, args.namespace, candidates_only=True)
+    if isinstance(found, Reply):
+        return found
+    a, lang = found.analysis, ctx.language
+    rows: list[list[str]] = []
+    items: list[dict[str, Any]] = []
+    findings = list(a.cluster_findings)
+    for ns in found.namespaces:
+        by = {s: sum(1 for f in ns.findings if f.severity == s) for s in ("blocker", "waypoint", "warning")}
+        items.append(
+            {
+                "name": ns.name,
+                "mode": ns.mode,
+                "verdict": ns.verdict,
+                "findings": [finding_json(f, ctx) for f in ns.findings],
+            }
+        )
+        verdict = msg(f"verdict.{ns.verdict}", lang)
+        rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), str(by["waypoint"]), str(by["warning"])])
+        findings += ns.findings
+    notes, source = source_notes(a, ctx)
+    sections = [*notes, Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx))]
+    sections.append(
+        Section(table=table("precheck.columns", ctx, rows))
+        if rows
+        else Section(text=msg("precheck.no_candidates", lang))
+    )
+    exit_code = 0
+    if args.fail_on:
+        failing = [ns for ns in found.namespaces if reaches(ns.verdict, args.fail_on)]
+        if failing:
+            exit_code = EXIT_VERDICT
+            sections.append(Section(text=msg("precheck.failed", lang, count=len(failing), verdict=args.fail_on)))
+    data = {
+        "cluster": {
+            "istio_version": fmt(a.version.newest),
+            "findings": [finding_json(f, ctx) for f in a.cluster_findings],
+        },
+        "namespaces": items,
+        **source,
+    }
+    return Reply(
+        title=msg("precheck.title", lang),
+        sections=sections,
+        findings=finding_items(findings, ctx),
+        data=data,
+        language=lang,
+        exit_code=exit_code,
+    )

@@ -1,0 +1,169 @@
+"""Turning Korean, English and mixed Slack text into match tokens.
+
+Every way of writing a concept (사이드카, side-car, sidecars) becomes its canonical term first, so a
+Korean question matches an English body and the reverse. Hangul words then lose their particles
+and also yield character bigrams: Korean inflects by gluing endings on (전환하려면, 전환해도), and
+bigrams match those forms without a morphological analyser (see benchmarks/compare_tokenizers.py).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from knowledge.schema import Vocabulary
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+WORD = re.compile(r"[a-z0-9][a-z0-9_.]*[a-z0-9]|[a-z0-9]|[\uac00-\ud7a3]+")
+LATIN_EDGE = "a-z0-9"
+
+
+def has_hangul(text: str) -> bool:
+    return HANGUL.search(text) is not None
+
+
+def strip_junk(text: str) -> tuple[str, int]:
+    """The text without control, format, private-use or unpaired-surrogate characters (kept case),
+    whitespace collapsed, and how many such characters there were (binary junk shows as many)."""
+    junk = 0
+    kept: list[str] = []
+    for ch in text:
+        if (unicodedata.category(ch)[0] == "C" and ch not in "\t\n\r") or ch == "\ufffd":
+            junk += 1
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    return re.sub(r"\s+", " ", "".join(kept)).strip(), junk
+
+
+def clean(text: str) -> str:
+    """NFKC, lower case, and no control, format or unpaired-surrogate characters (binary junk)."""
+    text = unicodedata.normalize("NFKC", text)
+    kept = (" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    return re.sub(r"\s+", " ", "".join(kept)).strip().lower()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One word of the text: its written form, its stem, and character bigrams for Hangul words.
+
+    The index holds all of them; a question uses the first that the index knows (see
+    `knowledge.search.Index`), because stripping a particle can also cut a noun (차이 -> 차).
+    """
+
+    word: str
+    stem: str
+    grams: tuple[str, ...] = ()
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        forms = (self.word,) if self.stem == self.word else (self.word, self.stem)
+        return forms + self.grams
+
+
+class Analyzer:
+    """Tokenizer shared by the index and the questions, driven by the vocabulary data file."""
+
+    def __init__(self, vocab: Vocabulary, *, synonyms: bool = True, bigrams: bool = True) -> None:
+        self.vocab = vocab
+        self.synonyms = synonyms
+        self.bigrams = bigrams
+        self.canonical = {t.term for t in vocab.terms}
+        self.strong = {t.term for t in vocab.terms if t.domain == "strong"}
+        self.weak = {t.term for t in vocab.terms if t.domain == "weak"}
+        off_topic = sorted({clean(w) for w in vocab.off_topic}, key=len, reverse=True)
+        self._off_topic_re = re.compile("|".join(_pattern(w) for w in off_topic)) if off_topic else None
+        self.stop_en = {clean(w) for w in vocab.stopwords_en}
+        self.stop_ko = {clean(w) for w in vocab.stopwords_ko}
+        self.particle_set = {clean(p) for p in vocab.particles_ko}
+        self.particles = sorted(self.particle_set, key=len, reverse=True)
+        variants = {clean(v): t.term for t in vocab.terms for v in [t.term, *t.variants]}
+        self.variant_term = {_squash(v): term for v, term in variants.items()}
+        self._variant_re = re.compile("|".join(_pattern(v) for v in sorted(variants, key=len, reverse=True)))
+        self.not_covered = [(topic, tuple(u.word for u in self.units(topic))) for topic in vocab.not_covered]
+
+    def canonicalize(self, text: str) -> str:
+        """Cleaned text with every known variant replaced by ` term `."""
+        text = clean(text)
+        if not self.synonyms:
+            return text
+        return self._variant_re.sub(lambda m: f" {self._term_of(m.group(0))} ", text)
+
+    def _term_of(self, matched: str) -> str:
+        key = _squash(matched)
+        for end in range(len(key), 0, -1):
+            if key[:end] in self.variant_term:
+                return self.variant_term[key[:end]]
+        return key
+
+    def mentions_off_topic(self, text: str) -> bool:
+        """Whether the text names another product or field (kafka, nginx, 날씨 …)."""
+        return self._off_topic_re is not None and self._off_topic_re.search(clean(text)) is not None
+
+    def uncovered_topics(self, tokens: set[str]) -> list[tuple[str, tuple[str, ...]]]:
+        """The `not_covered` topics whose every token is among `tokens`."""
+        return [(topic, toks) for topic, toks in self.not_covered if toks and set(toks) <= tokens]
+
+    def units(self, text: str) -> list[Unit]:
+        units: list[Unit] = []
+        for word in WORD.findall(self.canonicalize(text)):
+            unit = self._hangul(word) if has_hangul(word) else self._latin(word)
+            if unit is not None:
+                units.append(unit)
+        return units
+
+    def tokens(self, text: str) -> list[str]:
+        return [token for unit in self.units(text) for token in unit.tokens]
+
+    def _latin(self, word: str) -> Unit | None:
+        if word in self.canonical:
+            return Unit(word, word)
+        if word in self.stop_en or (len(word) < 2 and not word.isdigit()):
+            return None
+        stem = stem_en(word)
+        return Unit(stem, stem)
+
+    def _hangul(self, word: str) -> Unit | None:
+        stem = self.strip_particles(word)
+        if stem in self.stop_ko or word in self.stop_ko or word in self.particle_set:
+            return None
+        grams = tuple(word[i : i + 2] for i in range(len(word) - 1)) if self.bigrams and len(word) > 2 else ()
+        return Unit(word, stem, grams)
+
+    def strip_particles(self, word: str) -> str:
+        for particle in self.particles:
+            if len(word) > len(particle) and word.endswith(particle):
+                return word[: -len(particle)]
+        return word
+
+
+_stemmer = Stemmer.Stemmer("english")
+_stemmer_lock = threading.Lock()
+
+
+@lru_cache(maxsize=50_000)
+def stem_en(word: str) -> str:
+    """Snowball stem (limiting -> limit, retries -> retri), so inflections match; PyStemmer is not thread-safe."""
+    if not word.isalpha():
+        return word
+    with _stemmer_lock:
+        stem: str = _stemmer.stemWord(word)
+    return stem
+
+
+def _pattern(variant: str) -> str:
+    """A variant matches from a word start; Latin variants may carry a plural s."""
+    escaped = re.sub(r"(?:\\ |\\-|_)+", r"[\\s_-]*", re.escape(variant))
+    left = f"(?<![{LATIN_EDGE}])" if re.match(f"[{LATIN_EDGE}]", variant) else r"(?<![\uac00-\ud7a3])"
+    # A Hangul variant takes the rest of its word with it: the particles and endings glued on.
+    right = f"(?:s|es)?(?![{LATIN_EDGE}])" if re.search(f"[{LATIN_EDGE}]$", variant) else "[\uac00-\ud7a3]*"
+    return f"{left}{escaped}{right}"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s_-]+", "", text)

@@ -1,0 +1,35 @@
+"""Shared pytest fixtures. Each helper adds its own fixtures here, additively."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kube_double import KubeDouble
+
+FIXTURES = Path(__file__).with_name("fixtures")
+SMALL_CLUSTER = FIXTURES / "small-cluster.yaml"
+
+
+@pytest.fixture
+def kube_double_factory() -> Iterator[Callable[..., KubeDouble]]:
+    """Start kube-apiserver doubles (same arguments as KubeDouble); all are stopped after the test."""
+    started: list[KubeDouble] = []
+
+    def start(*dumps: Path | str, **kwargs: Any) -> KubeDouble:
+        double = KubeDouble(dumps, **kwargs).start()
+        started.append(double)
+        return double
+
+    yield start
+    for double in started:
+        double.stop()
+
+
+@pytest.fixture
+def kube_double(kube_double_factory: Callable[..., KubeDouble]) -> KubeDouble:
+    """The small realistic cluster (tests/fixtures/small-cluster.yaml), every Istio CRD installed."""
+    return kube_double_factory(SMALL_CLUSTER, crd_groups="all")

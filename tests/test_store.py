@@ -1,0 +1,168 @@
+"""The store: schema upgrades keep data, state survives reopening, posts are neither lost nor duplicated."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_double import SlackDouble
+
+from bot.poster import PostError, SlackPoster
+from bot.state import BotState
+from bot.store import SCHEMA_VERSION, AuditEntry, DigestRun, Store
+from handlers.ports import MigrationRecord
+from handlers.reply import Reply, Section
+
+
+def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
+    return reply.title, [{"type": "section", "text": {"type": "mrkdwn", "text": reply.title}}]
+
+
+class HistoryDouble(SlackDouble):
+    """The Slack double plus conversations.history, and a fault where Slack takes the message yet answers 500."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.take_then_fail: list[str] = []
+
+    def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        status, head, body = super()._handle(path, headers, raw)
+        method = path.split("?")[0].removeprefix("/api/")
+        if method in self.take_then_fail and status == 200 and isinstance(body, dict) and body.get("ok"):
+            self.take_then_fail.remove(method)
+            return 500, {"Content-Type": "application/json"}, {"ok": False, "error": "internal_error"}
+        return status, head, body
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "conversations.history":
+            posted = [c for c in self.of("chat.postMessage") if c.body.get("channel") == body.get("channel")]
+            messages = [{"ts": c.result["ts"], "text": c.body.get("text"), "metadata": c.body.get("metadata")} for c in posted]
+            return {"ok": True, "messages": list(reversed(messages))}
+        return super()._answer(method, body)
+
+
+@pytest.fixture
+def slack() -> Any:
+    double = HistoryDouble().start()
+    yield double
+    double.stop()
+
+
+def poster_for(slack: SlackDouble) -> SlackPoster:
+    poster = SlackPoster.connect(slack.bot_token, slack.api_url, retries=3, backoff=0.01)
+    return poster
+
+
+V1_SCHEMA = """
+CREATE TABLE digest_subscriptions (id INTEGER PRIMARY KEY, channel VARCHAR(64), schedule VARCHAR(120),
+  namespaces JSON, created_by VARCHAR(64), created_at DATETIME);
+CREATE TABLE digest_runs (id INTEGER PRIMARY KEY, channel VARCHAR(64), ts VARCHAR(32), state JSON,
+  status VARCHAR(16), payload JSON, created_at DATETIME, posted_at DATETIME);
+CREATE TABLE migrations (id INTEGER PRIMARY KEY, namespace VARCHAR(63), channel VARCHAR(64), thread_ts VARCHAR(32),
+  phase INTEGER, phase_started_at DATETIME, checklist JSON, status VARCHAR(16), started_by VARCHAR(64), started_at DATETIME);
+INSERT INTO digest_subscriptions VALUES (7, 'COPS', 'every 1h', '["payments"]', 'UALICE', '2026-01-02 03:04:05');
+INSERT INTO migrations VALUES (1, 'payments', 'CMIG', '1700000000.000100', 2, '2026-01-01 00:00:00', '{"istio-version": true}',
+  'active', 'UBOB', '2026-01-01 00:00:00');
+"""
+
+
+def test_new_database_gets_the_current_schema(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    assert store.upgraded_from == 0
+    with sqlite3.connect(tmp_path / "new.sqlite") as db:
+        assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"digest_subscriptions", "digest_runs", "migrations", "audit_entries"} <= tables
+
+
+def test_upgrade_from_a_version_1_file_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_SCHEMA)  # a file written by the first release: no schema_version, no audit, fewer columns
+    store = Store(f"sqlite:///{path}")
+    assert store.upgraded_from == 1
+    state = BotState(store, None, render)
+    [sub] = state.subscriptions()
+    assert (sub.id, sub.channel, sub.schedule, sub.namespaces) == (7, "COPS", "every 1h", ["payments"])
+    record = state.migration("payments")
+    assert record is not None and record.phase == 2 and record.checklist == {"istio-version": True}
+    assert record.reminded_phase is None and record.observed == {}
+    # The columns and table added by the upgrade work.
+    state.save_migration(record.model_copy(update={"reminded_phase": 2, "observed": {"mode": "ambient"}}))
+    store.audit(user="UALICE", channel="COPS", command="digest list", outcome="ok")
+    reopened = Store(f"sqlite:///{path}")
+    assert reopened.upgraded_from == SCHEMA_VERSION  # nothing left to do the second time
+    again = BotState(reopened, None, render).migration("payments")
+    assert again is not None and again.reminded_phase == 2 and again.observed == {"mode": "ambient"}
+    with reopened.session() as s:
+        assert [a.command for a in s.query(AuditEntry)] == ["digest list"]
+
+
+def test_subscriptions_and_migrations_survive_reopening(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    state = BotState(Store(url), None, render)
+    first = state.subscribe("COPS", "@daily", [], "UALICE")
+    state.subscribe("CDEV", "every 6h", ["orders"], "UBOB")
+    state.save_migration(MigrationRecord(namespace="orders", channel="CDEV", thread_ts="1.2", phase_started_at=datetime.now(UTC)))
+    later = BotState(Store(url), None, render)
+    assert [(s.channel, s.schedule) for s in later.subscriptions()] == [("COPS", "@daily"), ("CDEV", "every 6h")]
+    assert later.migration_for_thread("CDEV", "1.2") is not None
+    assert [s.id for s in later.unsubscribe(subscription_id=first.id)] == [first.id]
+    assert [s.channel for s in BotState(Store(url), None, render).subscriptions()] == ["CDEV"]
+
+
+def test_a_rate_limited_post_is_retried_after_retry_after_and_posted_once(slack: HistoryDouble) -> None:
+    slack.rate_limit_once("chat.postMessage", retry_after=1)
+    waits: list[float] = []
+    poster = poster_for(slack)
+    poster.sleep = waits.append
+    ts = poster.post("COPS", "hello", [], key="k1")
+    assert len(slack.attempts("chat.postMessage")) == 2 and len(slack.of("chat.postMessage")) == 1
+    assert waits == [1.0] and ts == slack.of("chat.postMessage")[0].result["ts"]
+
+
+def test_a_post_slack_took_before_failing_is_found_not_posted_again(slack: HistoryDouble) -> None:
+    slack.take_then_fail.append("chat.postMessage")
+    poster = poster_for(slack)
+    poster.sleep = lambda _s: None
+    ts = poster.post("COPS", "digest", [], key="digest-run:1")
+    assert len(slack.of("chat.postMessage")) == 1  # the retry looked it up in the history instead of posting again
+    assert ts == slack.of("chat.postMessage")[0].result["ts"]
+    assert slack.of("conversations.history")
+
+
+def test_a_post_that_keeps_failing_says_so(slack: HistoryDouble) -> None:
+    for _ in range(4):
+        slack.rate_limit_once("chat.postMessage", retry_after=0)
+    poster = poster_for(slack)
+    poster.sleep = lambda _s: None
+    with pytest.raises(PostError, match="after 3 retries"):
+        poster.post("COPS", "x", [])
+    slack.error_once("chat.postMessage", "channel_not_found")
+    with pytest.raises(PostError, match="channel_not_found"):
+        poster.post("COPS", "x", [])
+
+
+def test_an_intent_left_by_a_crash_is_posted_once_on_restart(tmp_path: Path, slack: HistoryDouble) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = Store(url)
+    now = datetime.now(UTC)
+    payload = {"text": "digest", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "digest"}}]}
+    with store.session() as s:
+        # Crash 1: the intent was written, the post never happened.
+        s.add(DigestRun(channel="CA", state={}, status="pending", payload=payload, created_at=now))
+        # Crash 2: the post happened (below), the ts was never written back.
+        s.add(DigestRun(channel="CB", state={}, status="pending", payload=payload, created_at=now))
+    poster = poster_for(slack)
+    taken = poster.post("CB", "digest", [], key="digest-run:2")
+    state = BotState(Store(url), poster, render)  # the new process
+    assert state.resume_pending() == 2
+    posts = slack.of("chat.postMessage")
+    assert sorted(c.body["channel"] for c in posts) == ["CA", "CB"]  # CA posted now; CB not posted twice
+    with state.store.session() as s:
+        runs = {r.channel: r for r in s.query(DigestRun)}
+    assert runs["CB"].ts == taken and runs["CA"].status == runs["CB"].status == "posted"
+    assert state.resume_pending() == 0
