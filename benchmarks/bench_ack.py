@@ -17,6 +17,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,6 +50,7 @@ def main() -> int:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         MESHBOT_SLACK_API_URL=slack.api_url,
         MESHBOT_HOST="127.0.0.1",
+        MESHBOT_DATABASE_URL=f"sqlite:///{tempfile.mkdtemp(prefix='bench-ack-')}/meshbot.sqlite",
     )
     command = [sys.executable, "-m", "bot", "serve", "--mode", "http", "--port", "0"]
     if args.from_file:
@@ -102,7 +104,10 @@ def main() -> int:
         slack.stop()
 
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    print(f"first (cold) round of {args.concurrency}: p50 {percentile(first_round, 50):.1f} ms, max {first_round[-1]:.1f} ms")
+    print(
+        f"first (cold) round of {args.concurrency}: "
+        f"p50 {percentile(first_round, 50):.1f} ms, max {first_round[-1]:.1f} ms"
+    )
     print(
         f"ack latency, {args.rounds - 1} warm rounds x {args.concurrency} concurrent slash commands "
         f"({len(latencies)} acks)"

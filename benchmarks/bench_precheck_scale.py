@@ -76,8 +76,10 @@ def main() -> int:
 
     started = time.perf_counter()
     double = KubeDouble(objects=synth_objects(args.namespaces, args.pods), crd_groups="all").start()
-    print(f"double loaded {args.pods} pods / {args.namespaces} namespaces in {time.perf_counter() - started:.1f}s "
-          f"at {double.url}")
+    print(
+        f"double loaded {args.pods} pods / {args.namespaces} namespaces in {time.perf_counter() - started:.1f}s "
+        f"at {double.url}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         kubeconfig = double.kubeconfig(Path(tmp) / "kubeconfig")
         env = {**os.environ, "HOME": tmp, "KUBECONFIG": str(kubeconfig)}
@@ -100,12 +102,18 @@ def main() -> int:
     requests = requests_per_run[-1]
     per_namespace = [p for p in requests if "/namespaces/" in p]
     print(f"meshbot command: {label}")
-    print(f"requests by meshbot (one run): {sum(requests.values())} over {len(requests)} paths; "
-          f"pod pages: {requests.get('/api/v1/pods', 0)}; per-namespace calls: {len(per_namespace)}")
-    print(f"kubectl get pods -A -o json : median {kubectl_wall:.2f}s  runs {[round(r[0], 2) for r in results['kubectl']]}"
-          f"  peak RSS {max(r[1] for r in results['kubectl']):.0f} MiB")
-    print(f"meshbot                     : median {meshbot_wall:.2f}s  runs {[round(r[0], 2) for r in results['meshbot']]}"
-          f"  peak RSS {meshbot_rss:.0f} MiB  exit codes {[r[2] for r in results['meshbot']]}")
+    print(
+        f"requests by meshbot (one run): {sum(requests.values())} over {len(requests)} paths; "
+        f"pod pages: {requests.get('/api/v1/pods', 0)}; per-namespace calls: {len(per_namespace)}"
+    )
+    print(
+        f"kubectl get pods -A -o json : median {kubectl_wall:.2f}s  runs {[round(r[0], 2) for r in results['kubectl']]}"
+        f"  peak RSS {max(r[1] for r in results['kubectl']):.0f} MiB"
+    )
+    print(
+        f"meshbot                     : median {meshbot_wall:.2f}s  runs {[round(r[0], 2) for r in results['meshbot']]}"
+        f"  peak RSS {meshbot_rss:.0f} MiB  exit codes {[r[2] for r in results['meshbot']]}"
+    )
     ratio = meshbot_wall / kubectl_wall
     time_ok, rss_ok = ratio <= 0.5, meshbot_rss < 250
     print(f"time ratio meshbot/kubectl  : {ratio:.2f} (budget <= 0.50) {'OK' if time_ok else 'OVER BUDGET'}")

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     cluster_channels: Annotated[list[str] | None, NoDecode] = Field(
         default=None, validation_alias="MESHBOT_CLUSTER_CHANNELS"
     )
-    """Channel ids allowed to run cluster commands; None allows every channel."""
+    """Channel ids allowed to run cluster commands, each optionally limited to namespaces
+    (`C0123,C0456:payments|orders`); None allows every channel."""
     cluster_namespaces: Annotated[list[str] | None, NoDecode] = Field(
         default=None, validation_alias="MESHBOT_CLUSTER_NAMESPACES"
     )
@@ -62,8 +63,6 @@ class Settings(BaseSettings):
     lease_renew_every: float = Field(default=5.0, gt=0, validation_alias="MESHBOT_LEASE_RENEW_EVERY")
     identity: str | None = Field(default=None, validation_alias="MESHBOT_IDENTITY")
     """This replica's holderIdentity; defaults to the pod name (HOSTNAME) plus the process id."""
-    digest_cron: str = Field(default="0 9 * * 1-5", validation_alias="MESHBOT_DIGEST_CRON")
-    """Schedule of a subscription made without one: weekdays at 09:00 (scheduler time zone)."""
     timezone: str = Field(default="UTC", validation_alias="MESHBOT_TIMEZONE")
     migration_check_seconds: float = Field(default=900.0, gt=0, validation_alias="MESHBOT_MIGRATION_CHECK_SECONDS")
     misfire_grace_seconds: int = Field(default=300, gt=0, validation_alias="MESHBOT_MISFIRE_GRACE_SECONDS")

@@ -37,12 +37,11 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot import logs
-    from bot.cluster_source import reader_for
     from bot.slack.serve import run
 
     # JSON unless MESHBOT_LOG_FORMAT=text or a terminal; the configured secrets are redacted from every line.
     logs.configure(secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret))
-    return run(settings, args.mode, read_cluster=reader_for(settings), port=args.port)
+    return run(settings, args.mode, port=args.port)
 
 
 STATEFUL = frozenset({"digest", "migrate"})

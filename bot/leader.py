@@ -155,7 +155,14 @@ class LeaderElector:
         LOG.info(
             "%s %s leading (lease %s/%s)", self.identity, "started" if leading else "stopped", self.namespace, self.name
         )
-        (self.on_started_leading if leading else self.on_stopped_leading)()
+        try:
+            (self.on_started_leading if leading else self.on_stopped_leading)()
+        except Exception:
+            LOG.exception("%s: %s leading failed", self.identity, "starting" if leading else "stopping")
+            if leading:  # a leader that cannot schedule must not hold the lease: step down, let another try
+                self.leading = False
+                metrics.LEADER.set(0)
+                self.release()
 
     # --- the loop ---
 
@@ -166,7 +173,10 @@ class LeaderElector:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.step()
+            try:
+                self.step()
+            except Exception:  # never let the loop die: a silent loop would leave a stale leader scheduling
+                LOG.exception("leader election round failed")
             self._stop.wait(self.renew_every)
 
     def stop(self, *, release: bool = True) -> None:

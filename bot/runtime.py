@@ -12,6 +12,7 @@ from bot.state import BotState
 from bot.store import Store
 from cluster.snapshot import Snapshot
 from handlers import Context, Reply
+from knowledge import Language
 from knowledge import default as default_knowledge
 
 
@@ -42,12 +43,19 @@ class Runtime:
     state: BotState
     read_cluster: Callable[[], Snapshot] | None
 
-    def context(self, *, channel: str | None = None, thread_ts: str | None = None, user: str = "meshbot") -> Context:
+    def context(
+        self,
+        *,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        user: str = "meshbot",
+        language: Language | None = None,
+    ) -> Context:
         """A fresh Context per job: each job reads the cluster once."""
         return Context(
             kb=default_knowledge(),
             read_cluster=self.read_cluster,
-            language=self.settings.language,
+            language=language or self.settings.language,
             root_namespace=self.settings.root_namespace,
             state=self.state,
             channel=channel,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -48,7 +47,7 @@ def run_digest(subscription_id: int) -> None:
     if sub is None:
         sched.remove(f"digest:{subscription_id}")
         return
-    ctx = sched.runtime.context(channel=sub.channel)
+    ctx = sched.runtime.context(channel=sub.channel, language=sub.language)
     outcome = "failed"
     try:
         _, delivery = deliver_digest(ctx, sub.channel, sub.namespaces)
@@ -56,7 +55,7 @@ def run_digest(subscription_id: int) -> None:
         metrics.DIGESTS_POSTED.inc()
     finally:
         logs.audit(user="scheduler", channel=sub.channel, command=f"digest:{subscription_id}", outcome=outcome)
-        sched.runtime.state.store.audit(
+        sched.runtime.state.audit(
             user="scheduler", channel=sub.channel, command=f"digest now ({sub.id})", outcome=outcome
         )
 
@@ -67,7 +66,7 @@ def run_migration_check(namespace: str) -> None:
     if record is None or record.status != "active":
         sched.remove(f"migration:{namespace}")
         return
-    ctx = sched.runtime.context(channel=record.channel)
+    ctx = sched.runtime.context(channel=record.channel, language=record.language)
     check(record, ctx, sched.runtime.state)
 
 
@@ -161,11 +160,3 @@ class MeshScheduler:
             self.scheduler.shutdown(wait=False)
         if _current is self:
             _current = None
-
-
-def next_runs() -> dict[str, datetime | None]:
-    """Job id -> next run time, for `meshbot scheduler --list` and tests."""
-    return {
-        job.id: job.next_run_time.astimezone(UTC) if job.next_run_time else None
-        for job in current().scheduler.get_jobs()
-    }

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.leader import LeaderElector, coordination_api, default_identity
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import MeshScheduler
@@ -42,6 +42,8 @@ def start_scheduling(settings: Settings, runtime: Runtime, *, identity: str) -> 
 
 def run_scheduler(settings: Settings) -> int:
     """`meshbot scheduler`: digests and migration checks without the Slack listener, until SIGTERM/SIGINT."""
+    if not settings.slack_bot_token:
+        raise SettingsError("the scheduler posts to Slack: set SLACK_BOT_TOKEN (and MESHBOT_SLACK_API_URL off Slack)")
     identity = settings.identity or default_identity()
     runtime = build_runtime(settings, identity=identity)
     done = threading.Event()

@@ -13,6 +13,7 @@ from bot.poster import PostError, SlackPoster
 from bot.store import DigestRun, DigestSubscription, Migration, Store
 from handlers.ports import Delivery, DeliveryError, DigestRecord, MigrationRecord, Subscription
 from handlers.reply import Reply
+from knowledge import Language
 
 LOG = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def _subscription(row: DigestSubscription) -> Subscription:
         namespaces=list(row.namespaces or []),
         created_by=row.created_by,
         created_at=row.created_at,
+        language="ko" if row.language == "ko" else "en",
     )
 
 
@@ -47,6 +49,7 @@ def _migration(row: Migration) -> MigrationRecord:
         reminded_phase=row.reminded_phase,
         status=row.status,
         started_by=row.started_by,
+        language="ko" if row.language == "ko" else "en",
     )
 
 
@@ -80,10 +83,20 @@ class BotState:
 
     # --- digests ---
 
-    def subscribe(self, channel: str, schedule: str, namespaces: list[str], user: str) -> Subscription:
+    def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
+        self.store.audit(user=user, channel=channel, command=command, outcome=outcome)
+
+    def subscribe(
+        self, channel: str, schedule: str, namespaces: list[str], user: str, language: Language = "en"
+    ) -> Subscription:
         with self.store.session() as s:
             row = DigestSubscription(
-                channel=channel, schedule=schedule, namespaces=namespaces, created_by=user, created_at=self.now()
+                channel=channel,
+                schedule=schedule,
+                namespaces=namespaces,
+                created_by=user,
+                created_at=self.now(),
+                language=language,
             )
             s.add(row)
             s.flush()
@@ -118,11 +131,15 @@ class BotState:
             row = s.get(DigestSubscription, subscription_id)
             return _subscription(row) if row else None
 
-    def last_digest(self, channel: str) -> DigestRecord | None:
+    def last_digest(self, channel: str, scope: str = "") -> DigestRecord | None:
         with self.store.session() as s:
             row = s.scalars(
                 select(DigestRun)
-                .where(DigestRun.channel == channel, DigestRun.status.in_(("posted", "updated")))
+                .where(
+                    DigestRun.channel == channel,
+                    DigestRun.scope == scope,
+                    DigestRun.status.in_(("posted", "updated")),
+                )
                 .order_by(DigestRun.id.desc())
                 .limit(1)
             ).first()
@@ -130,11 +147,13 @@ class BotState:
                 return None
             return DigestRecord(channel=row.channel, ts=row.ts, state=dict(row.state), posted_at=row.posted_at)
 
-    def publish_digest(self, channel: str, reply: Reply, state: dict[str, Any], *, replace_previous: bool) -> Delivery:
+    def publish_digest(
+        self, channel: str, reply: Reply, state: dict[str, Any], *, replace_previous: bool, scope: str = ""
+    ) -> Delivery:
         poster = self._poster()
         self.resume_pending(channel)
         text, blocks = self.render(reply)
-        previous = self.last_digest(channel) if replace_previous else None
+        previous = self.last_digest(channel, scope) if replace_previous else None
         if previous is not None and previous.ts:
             try:
                 ts = poster.update(channel, previous.ts, text, blocks)
@@ -149,7 +168,9 @@ class BotState:
                             ts=ts,
                             state=state,
                             status="updated",
-                            posted_at=self.now(),
+                            scope=scope,
+                            # The message's content dates from the last change: "no changes since" that time.
+                            posted_at=previous.posted_at,
                             created_at=self.now(),
                             payload={"text": text, "blocks": blocks},
                         )
@@ -161,6 +182,7 @@ class BotState:
                 channel=channel,
                 state=state,
                 status="pending",
+                scope=scope,
                 created_at=self.now(),
                 payload={"text": text, "blocks": blocks},
             )
@@ -230,7 +252,7 @@ class BotState:
             row.channel, row.thread_ts, row.phase = record.channel, record.thread_ts, record.phase
             row.phase_started_at, row.checklist = record.phase_started_at, dict(record.checklist)
             row.observed, row.reminded_phase = dict(record.observed), record.reminded_phase
-            row.status, row.started_by = record.status, record.started_by
+            row.status, row.started_by, row.language = record.status, record.started_by, record.language
         self.on_change()
         return record
 

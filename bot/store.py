@@ -68,6 +68,8 @@ class DigestSubscription(Base):
     namespaces: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Added in schema version 4.
+    language: Mapped[str] = mapped_column(String(2), default="en")
 
 
 class DigestRun(Base):
@@ -83,6 +85,8 @@ class DigestRun(Base):
     """The rendered message (text, blocks), so an interrupted post can be re-driven after a restart."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Added in schema version 4: the namespaces covered ("" for all), so "what changed" compares like with like.
+    scope: Mapped[str] = mapped_column(Text, default="")
 
 
 class Migration(Base):
@@ -100,6 +104,8 @@ class Migration(Base):
     # Added in schema version 3.
     observed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reminded_phase: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Added in schema version 4.
+    language: Mapped[str] = mapped_column(String(2), default="en")
 
 
 class AuditEntry(Base):
@@ -121,16 +127,30 @@ def _v2_audit(conn: Connection) -> None:
     AuditEntry.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _add_column(conn: Connection, table: str, column: str, ddl: str, fill: str) -> None:
+    """ALTER TABLE … ADD COLUMN (portable across SQLite and PostgreSQL), once, with a value for old rows."""
+    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        # Table, column and type come from the constants below, never from input.
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+        conn.execute(text(f"UPDATE {table} SET {column} = {fill}"))  # noqa: S608
+
+
 def _v3_migration_observation(conn: Connection) -> None:
-    have = {c["name"] for c in inspect(conn).get_columns("migrations")}
-    if "observed" not in have:
-        conn.execute(text("ALTER TABLE migrations ADD COLUMN observed JSON"))
-        conn.execute(text("UPDATE migrations SET observed = '{}'"))
-    if "reminded_phase" not in have:
-        conn.execute(text("ALTER TABLE migrations ADD COLUMN reminded_phase INTEGER"))
+    _add_column(conn, "migrations", "observed", "JSON", "'{}'")
+    _add_column(conn, "migrations", "reminded_phase", "INTEGER", "NULL")
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {2: _v2_audit, 3: _v3_migration_observation}
+def _v4_language_and_scope(conn: Connection) -> None:
+    _add_column(conn, "digest_subscriptions", "language", "VARCHAR(2)", "'en'")
+    _add_column(conn, "migrations", "language", "VARCHAR(2)", "'en'")
+    _add_column(conn, "digest_runs", "scope", "TEXT", "''")
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {
+    2: _v2_audit,
+    3: _v3_migration_observation,
+    4: _v4_language_and_scope,
+}
 SCHEMA_VERSION = max(UPGRADES)
 
 

@@ -8,6 +8,7 @@ about 2.5x the memory of raw JSON on large pod lists, and some servers omit fiel
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,18 @@ import yaml
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
-from cluster._texts import cluster_error
+from cluster._texts import cluster_error, text
+
+# The client's config loaders carry no annotations: typed aliases keep mypy strict here.
+_new_client_from_config: Callable[..., Any] = config.new_client_from_config
+_load_incluster_config: Callable[..., None] = config.load_incluster_config
 
 
 @dataclass(frozen=True)
 class Response:
     status: int
     body: bytes
+    retry_after: float | None = None  # seconds, from a 429's Retry-After header
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -40,16 +46,20 @@ class Response:
 class TransportError(Exception):
     """No HTTP answer: refused, timed out, reset, TLS failure."""
 
-    def __init__(self, reason: str, *, unreachable: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, key: str, *, detail: str = "", unreachable: bool) -> None:
+        self.reason = text(key, "en", detail=detail)
+        self.reason_ko = text(key, "ko", detail=detail)
+        super().__init__(self.reason)
         self.unreachable = unreachable  # the server could not be reached at all (vs. a slow or broken answer)
 
 
 def _configuration() -> Any:
     cfg = client.Configuration()
     # Connecting is retried (cheap when refused); reads are not, so a slow server costs one timeout, not four.
-    cfg.retries = urllib3.Retry(total=2, connect=2, read=0, status=0, redirect=0, other=0, backoff_factor=0.1)
+    # Throttling (429) is retried by the reader itself, within the caller's timeout.
+    cfg.retries = urllib3.Retry(
+        total=2, connect=2, read=0, status=0, redirect=0, other=0, backoff_factor=0.1, respect_retry_after_header=False
+    )
     return cfg
 
 
@@ -58,7 +68,7 @@ def api_client(kubeconfig: Path | None, context: str | None) -> Any:
     cfg = _configuration()
     if kubeconfig is not None or context is not None:
         try:
-            return config.new_client_from_config(
+            return _new_client_from_config(
                 config_file=str(kubeconfig) if kubeconfig is not None else None,
                 context=context,
                 persist_config=False,
@@ -72,7 +82,7 @@ def api_client(kubeconfig: Path | None, context: str | None) -> Any:
                 reason=str(exc) or type(exc).__name__,
             ) from exc
     try:
-        config.load_incluster_config(client_configuration=cfg)
+        _load_incluster_config(client_configuration=cfg)
     except ConfigException as exc:
         raise cluster_error("live-no-config") from exc
     return client.ApiClient(cfg)
@@ -98,25 +108,27 @@ def get(api: Any, path: str, query: list[tuple[str, str | int]], timeout: float)
         finally:
             response.response.release_conn()
     except urllib3.exceptions.MaxRetryError as exc:
-        raise TransportError(_reason(exc.reason or exc), unreachable=_is_connect_failure(exc.reason)) from exc
+        raise _transport_error(exc.reason or exc) from exc
     except (urllib3.exceptions.HTTPError, client.ApiException, OSError) as exc:
-        raise TransportError(_reason(exc), unreachable=_is_connect_failure(exc)) from exc
-    return Response(int(response.status), bytes(body or b""))
+        raise _transport_error(exc) from exc
+    return Response(int(response.status), bytes(body or b""), _seconds(response.headers.get("Retry-After")))
 
 
-def _is_connect_failure(exc: BaseException | None) -> bool:
-    return isinstance(
-        exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError | ConnectionRefusedError
-    )
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:  # an HTTP date: not worth parsing for a bounded wait
+        return None
 
 
-def _reason(exc: BaseException) -> str:
+def _transport_error(exc: BaseException) -> TransportError:
+    """Name the failure in both languages; connection failures mean the server is unreachable."""
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-        return "timed out waiting for the API server"
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return "connection refused or host unreachable"
+        return TransportError("reason-read-timeout", unreachable=False)
+    if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):  # before ConnectTimeoutError,
+        return TransportError("reason-refused", unreachable=True)  # its parent class
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
-        return "timed out connecting to the API server"
+        return TransportError("reason-connect-timeout", unreachable=True)
     if isinstance(exc, urllib3.exceptions.SSLError):
-        return f"TLS error: {exc}"
-    return str(exc) or type(exc).__name__
+        return TransportError("reason-tls", detail=str(exc), unreachable=True)
+    return TransportError("reason-other", detail=str(exc) or type(exc).__name__, unreachable=False)

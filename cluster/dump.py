@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from cluster._json_stream import iter_json
 from cluster._texts import cluster_error
 from cluster.errors import ClusterError
 from cluster.snapshot import Snapshot, SnapshotBuilder
@@ -103,13 +104,15 @@ def _documents(file: Path) -> Iterator[Any]:
     except UnicodeDecodeError as exc:
         raise cluster_error("dump-not-text", path=file) from exc
     del raw
-    stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
+    if text.lstrip()[:1] in ("{", "["):
+        yielded = False
         try:
-            yield json.loads(text)
+            for document in iter_json(text):
+                yielded = True
+                yield document
             return
         except json.JSONDecodeError as exc:
-            if file.suffix.lower() == ".json":
+            if yielded or file.suffix.lower() == ".json":
                 raise cluster_error(
                     "dump-bad-yaml", path=file, where=f" (line {exc.lineno}, column {exc.colno})", problem=exc.msg
                 ) from exc

@@ -8,6 +8,7 @@ Snapshot and the other kinds are still read; 401, or a cluster that answers noth
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from cluster.kinds import KINDS, Kind
 from cluster.snapshot import Snapshot, SnapshotBuilder
 
 PAGE_SIZE = 500
+THROTTLE_RETRIES, THROTTLE_WAIT, MAX_THROTTLE_WAIT = 3, 0.2, 2.0  # seconds
 WORKERS = 3  # pods dominate; a few workers overlap the small kinds with them (the API server serves in parallel)
 
 
@@ -38,7 +40,7 @@ class _Outcome:
 
     builder: SnapshotBuilder
     read: int = 0
-    transport_failures: list[str] = field(default_factory=list)
+    transport_failures: list[kube.TransportError] = field(default_factory=list)
 
 
 class _LiveRead:
@@ -49,7 +51,7 @@ class _LiveRead:
         self.server = kube.server_of(api)
         self.unreachable = threading.Event()
         self.answered = threading.Event()  # the server has sent at least one HTTP answer
-        self.unreachable_reason = ""
+        self.unreachable_cause: kube.TransportError | None = None
         self._groups: dict[str, tuple[str, ...] | None] = {}
         self._group_lock = threading.Lock()
 
@@ -65,7 +67,7 @@ class _LiveRead:
     def _read_kind(self, kind: Kind) -> _Outcome:
         outcome = _Outcome(SnapshotBuilder())
         if self.unreachable.is_set():
-            outcome.builder.failed(kind.kind, None, text("live-skipped", "en"))
+            _fail(outcome, kind, None, "live-skipped")
             return outcome
         try:
             version = self._version_for(kind)
@@ -74,14 +76,12 @@ class _LiveRead:
                 return outcome
             self._list(kind, version, outcome)
         except kube.TransportError as exc:
-            outcome.transport_failures.append(exc.reason)
+            outcome.transport_failures.append(exc)
             # Refused, or no answer at all yet (a hung server): the other kinds would only wait out their timeouts.
             if (exc.unreachable or not self.answered.is_set()) and not self.unreachable.is_set():
-                self.unreachable_reason = exc.reason
+                self.unreachable_cause = exc
                 self.unreachable.set()
-            partial = text("live-partial", "en", count=outcome.read) if outcome.read else ""
-            message = text("live-transport", "en", plural=kind.plural, group=kind.group, partial=partial, reason=exc.reason)
-            outcome.builder.failed(kind.kind, None, message)
+            _fail(outcome, kind, None, "live-transport", reason=(exc.reason, exc.reason_ko))
         return outcome
 
     def _version_for(self, kind: Kind) -> str | None:
@@ -100,7 +100,7 @@ class _LiveRead:
         response = self._get(f"/apis/{kind.group}", [])
         if response.status == 404:
             return None
-        self._check_status(response, kind)
+        self._check_unauthorized(response)
         if response.status != 200:
             # Discovery is open to every authenticated user; if it fails, try the preferred version anyway.
             return kind.versions
@@ -112,11 +112,17 @@ class _LiveRead:
         path = f"/apis/{api_version}/{kind.plural}" if kind.group else f"/api/{version}/{kind.plural}"
         add: Callable[[dict[str, Any]], bool] = outcome.builder.add
         token = ""
+        restarted = False
         while True:
             query: list[tuple[str, str | int]] = [("limit", self.page_size)]
             if token:
                 query.append(("continue", token))
             response = self._get(path, query)
+            if response.status == 410 and token and not restarted:
+                # The continue token expired (etcd compacted the list's snapshot): start the list over, once.
+                outcome.builder, outcome.read, token, restarted = SnapshotBuilder(), 0, "", True
+                add = outcome.builder.add
+                continue
             if response.status != 200:
                 self._record_failure(kind, response, outcome)
                 return
@@ -134,48 +140,35 @@ class _LiveRead:
                 return
 
     def _get(self, path: str, query: list[tuple[str, str | int]]) -> kube.Response:
-        response = kube.get(self.api, path, query, self.timeout)
-        self.answered.set()
+        """One GET; a 429 (API priority and fairness throttling) is retried after the server's Retry-After."""
+        for attempt in range(THROTTLE_RETRIES + 1):
+            response = kube.get(self.api, path, query, self.timeout)
+            self.answered.set()
+            if response.status != 429 or attempt == THROTTLE_RETRIES:
+                break
+            time.sleep(min(response.retry_after or THROTTLE_WAIT, MAX_THROTTLE_WAIT, self.timeout))
         return response
 
-    def _check_status(self, response: kube.Response, kind: Kind) -> None:
+    def _check_unauthorized(self, response: kube.Response) -> None:
         if response.status == 401:
             raise cluster_error("live-unauthorized", server=self.server)
 
     def _record_failure(self, kind: Kind, response: kube.Response, outcome: _Outcome) -> None:
-        self._check_status(response, kind)
-        builder = outcome.builder
+        self._check_unauthorized(response)
         if response.status == 404 and outcome.read == 0:
-            builder.missing(kind.kind)  # the resource is not served (a CRD not installed)
+            outcome.builder.missing(kind.kind)  # the resource is not served (a CRD not installed)
             return
         server_message = response.message() or f"HTTP {response.status}"
-        if response.status == 403:
-            builder.failed(
-                kind.kind,
-                403,
-                text("live-forbidden", "en", plural=kind.plural, group=kind.group, server_message=server_message),
-            )
-            return
-        partial = text("live-partial", "en", count=outcome.read) if outcome.read else ""
-        message = text(
-            "live-server-error",
-            "en",
-            status=response.status,
-            plural=kind.plural,
-            group=kind.group,
-            partial=partial,
-            server_message=server_message,
-        )
-        builder.failed(kind.kind, response.status, message)
+        key = "live-forbidden" if response.status == 403 else "live-server-error"
+        _fail(outcome, kind, response.status, key, server_message=server_message)
 
     # -- the whole
 
     def _merge(self, outcomes: list[_Outcome]) -> Snapshot:
         snapshot = Snapshot(source=f"live:{self.server}")
-        read = [(kind, o.read) for kind, o in zip(KINDS, outcomes, strict=True) if o.read]
-        if not read and any(o.transport_failures for o in outcomes):
-            reason = self.unreachable_reason or next(r for o in outcomes for r in o.transport_failures)
-            raise _unreachable(self.server, reason)
+        failures = [exc for o in outcomes for exc in o.transport_failures]
+        if failures and not any(o.read for o in outcomes):
+            raise _unreachable(self.server, self.unreachable_cause or failures[0])
         for outcome in outcomes:
             part = outcome.builder.build()
             snapshot.namespaces += part.namespaces
@@ -190,8 +183,20 @@ class _LiveRead:
         return snapshot
 
 
-def _unreachable(server: str, reason: str) -> ClusterError:
+def _fail(outcome: _Outcome, kind: Kind, status: int | None, key: str, **fields: Any) -> None:
+    """Record a failed kind in both languages; fields given as (en, ko) pairs are picked per language."""
+
+    def render(language: str) -> str:
+        index = 1 if language == "ko" else 0
+        values = {k: v[index] if isinstance(v, tuple) else v for k, v in fields.items()}
+        partial = text("live-partial", language, count=outcome.read) if outcome.read else ""
+        return text(key, language, plural=kind.plural, group=kind.group, status=status, partial=partial, **values)
+
+    outcome.builder.failed(kind.kind, status, render("en"), render("ko"))
+
+
+def _unreachable(server: str, cause: kube.TransportError) -> ClusterError:
     return ClusterError(
-        text("live-unreachable", "en", server=server, reason=reason, read=text("live-nothing-read", "en")),
-        text("live-unreachable", "ko", server=server, reason=reason, read=text("live-nothing-read", "ko")),
+        text("live-unreachable", "en", server=server, reason=cause.reason, read=text("live-nothing-read", "en")),
+        text("live-unreachable", "ko", server=server, reason=cause.reason_ko, read=text("live-nothing-read", "ko")),
     )

@@ -132,6 +132,10 @@ class ReadIssue:
     kind: str
     status: int | None  # HTTP status, None for transport failures
     message: str
+    message_ko: str = ""  # the Korean text, when the reader has one
+
+    def explain(self, language: str) -> str:
+        return self.message_ko if language == "ko" and self.message_ko else self.message
 
 
 @dataclass
@@ -226,8 +230,8 @@ class SnapshotBuilder:
         if kind not in self.snapshot.missing_kinds:
             self.snapshot.missing_kinds.append(kind)
 
-    def failed(self, kind: str, status: int | None, message: str) -> None:
-        self.snapshot.issues.append(ReadIssue(kind, status, message))
+    def failed(self, kind: str, status: int | None, message: str, message_ko: str = "") -> None:
+        self.snapshot.issues.append(ReadIssue(kind, status, message, message_ko))
 
     def build(self) -> Snapshot:
         return self.snapshot

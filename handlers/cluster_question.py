@@ -28,9 +28,16 @@ DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
+class Explain(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    en: str
+    ko: str
+
+
 class Intent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     command: str
+    explain: Explain
     words: list[str] = Field(min_length=1)
 
 
@@ -52,12 +59,12 @@ def _has_word(text: str, word: str) -> bool:
     return re.search(rf"(?<![a-z0-9-]){re.escape(word)}(?![a-z0-9-])", text) is not None
 
 
-def intent_of(question: str) -> str | None:
-    """The cluster command that answers the question, by its words; None when it asks none of them."""
+def intent_of(question: str) -> Intent | None:
+    """The intent (cluster command) that answers the question, by its words; None when it asks none of them."""
     text = question.lower()
     for intent in _intents().intents:
         if any(_has_word(text, w) for w in intent.words):
-            return intent.command
+            return intent
     return None
 
 
@@ -92,9 +99,10 @@ def answer_cluster_question(question: str, ctx: Context, *, namespaces: Collecti
     `namespaces` limits which namespaces may be answered about (None: all). Returns None when the
     question does not ask about a namespace of this cluster, or the cluster cannot be read.
     """
-    command = intent_of(question)
-    if command is None or command not in COMMANDS or ctx.read_cluster is None or not candidate_names(question):
+    intent = intent_of(question)
+    if intent is None or intent.command not in COMMANDS or ctx.read_cluster is None or not candidate_names(question):
         return None
+    command = intent.command
     try:
         names = [ns.name for ns in ctx.snapshot().namespaces]
     except (ClusterError, NoClusterError):
@@ -108,12 +116,18 @@ def answer_cluster_question(question: str, ctx: Context, *, namespaces: Collecti
     sections = list(cluster_reply.sections)
     knowledge: dict[str, object] = {}
     if "ask" in COMMANDS:
-        ask_reply = run_text("ask", [question], ctx)
-        knowledge = ask_reply.data
-        if not ask_reply.error and ask_reply.data.get("found", True):
-            text = "\n\n".join(s.text for s in ask_reply.sections if s.text.strip())
-            if text:
-                sections.append(Section(heading=msg("cq.knowledge", ctx.language), text=text))
+        # Without the namespace's name ("payments" would pull in knowledge about payment examples);
+        # when that finds nothing, the intent's own question explains the cluster's answer.
+        general = re.sub(rf"(?<![a-z0-9-]){re.escape(namespace)}(?![a-z0-9-])", " ", question, flags=re.IGNORECASE)
+        fallback = intent.explain.ko if ctx.language == "ko" else intent.explain.en
+        for asked in (" ".join(general.split()), fallback):
+            ask_reply = run_text("ask", [asked], ctx)
+            if not ask_reply.error and ask_reply.data.get("found"):
+                knowledge = ask_reply.data
+                text = "\n\n".join(s.text for s in ask_reply.sections if s.text.strip())
+                if text:
+                    sections.append(Section(heading=msg("cq.knowledge", ctx.language), text=text))
+                break
     return cluster_reply.model_copy(
         update={
             "sections": sections,

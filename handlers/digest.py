@@ -51,7 +51,8 @@ def namespaces_of(words: list[str], ctx: Context) -> list[str]:
 def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[Reply, Delivery]:
     """Compose the digest for `channel` against its previous one, and post it (or update the last in place)."""
     state = state_of(ctx)
-    previous = state.last_digest(channel)
+    scope = ",".join(sorted(set(namespaces)))
+    previous = state.last_digest(channel, scope)
     before: DigestState | None = None
     if previous is not None:
         try:
@@ -68,7 +69,11 @@ def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     changes = diff(before, current, since=previous.posted_at if previous else None)
     reply = compose(current, changes, ctx.language, previous_posted_at=previous.posted_at if previous else None)
     delivery = state.publish_digest(
-        channel, reply, current.model_dump(mode="json"), replace_previous=previous is not None and not changes.any
+        channel,
+        reply,
+        current.model_dump(mode="json"),
+        replace_previous=previous is not None and not changes.any,
+        scope=scope,
     )
     return reply, delivery
 
@@ -95,9 +100,10 @@ def digest(args: argparse.Namespace, ctx: Context) -> Reply:
     channel: str | None = args.channel
     if words and channel_word(words[0]):
         channel = channel_word(words.pop(0))
+    named = channel  # a channel the user named: `list` shows only its subscriptions
     channel = channel or ctx.channel
     if args.action == "list":
-        subs = state.subscriptions(channel if channel and args.channel else None)
+        subs = state.subscriptions(named)
         if not subs:
             return Reply(
                 title=msg("digest.list.title", lang),
@@ -142,7 +148,7 @@ def digest(args: argparse.Namespace, ctx: Context) -> Reply:
         except ScheduleError as exc:
             raise UsageError(str(exc)) from None
         namespaces = namespaces_of(rest, ctx)
-        sub = state.subscribe(channel, schedule, namespaces, ctx.user)
+        sub = state.subscribe(channel, schedule, namespaces, ctx.user, ctx.language)
         scope = msg("digest.scope", lang, namespaces=", ".join(f"`{n}`" for n in namespaces)) if namespaces else ""
         text = msg("digest.subscribed", lang, channel=channel, id=sub.id, schedule=schedule, scope=scope)
         return Reply(

@@ -16,7 +16,7 @@ from handlers.mesh_facts import Observation, analysis_of, observe
 from handlers.messages import msg
 from handlers.migration_phases import due_reminder, phase, phases
 from handlers.migration_progress import checklist_text, progress_lines, tick
-from handlers.ports import MigrationRecord, StatePort
+from handlers.ports import DeliveryError, MigrationRecord, StatePort
 from handlers.registry import COMMANDS, UsageError, arg, command, parse
 from handlers.reply import Reply, Section
 from knowledge import Language
@@ -118,6 +118,7 @@ def start(namespace: str, ctx: Context, state: StatePort, channel: str) -> Reply
             checklist=ticked,
             observed=observation.model_dump(mode="json"),
             started_by=ctx.user,
+            language=ctx.language,
         )
     )
     text = msg("migrate.started", lang, namespace=namespace, channel=channel, ts=ts)
@@ -136,11 +137,12 @@ def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool
     observation = observe(analysis_of(ctx.snapshot(), ctx.root_namespace), namespace)
     before = Observation.model_validate(record.observed) if record.observed else None
     ticked = tick(ctx.kb, observation)
-    lines = (
-        progress_lines(before, observation, lang)
-        if observation.exists
-        else [msg("migrate.progress.gone", lang, namespace=namespace)]
-    )
+    if observation.exists:
+        lines = progress_lines(before, observation, lang)
+    elif before is None or before.exists:
+        lines = [msg("migrate.progress.gone", lang, namespace=namespace)]  # said once, not at every check
+    else:
+        lines = []
     newly = sorted(k for k, v in ticked.items() if v and not record.checklist.get(k))
     undone = sorted(k for k, v in ticked.items() if not v and record.checklist.get(k))
     if newly:
@@ -148,9 +150,7 @@ def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool
     if undone:
         lines.append(msg("migrate.progress.unticked", lang, items=", ".join(f"`{k}`" for k in undone)))
     title = msg("migrate.progress.title", lang, namespace=namespace)
-    changed = (bool(lines) and observation.exists) or (
-        not observation.exists and bool(record.observed.get("exists", True))
-    )
+    changed = bool(lines)
     sections = [
         Section(
             text="\n".join(f"• {x}" for x in lines)
@@ -185,9 +185,10 @@ def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool
             posted.append(state.post(record.channel, note, thread_ts=record.thread_ts))
         record = record.model_copy(update={"reminded_phase": record.phase})
         reply.sections.append(Section(text=text))
-    if observation.exists:
-        record = record.model_copy(update={"checklist": ticked, "observed": observation.model_dump(mode="json")})
-    state.save_migration(record)
+    update: dict[str, object] = {"observed": observation.model_dump(mode="json")}
+    if observation.exists:  # a namespace that went away keeps its last checklist
+        update["checklist"] = ticked
+    state.save_migration(record.model_copy(update=update))
     reply.data["posted"] = posted
     return reply
 
@@ -230,6 +231,21 @@ def status(record: MigrationRecord, ctx: Context, state: StatePort) -> Reply:
     reads_cluster=True,
 )
 def migrate(args: argparse.Namespace, ctx: Context) -> Reply:
+    try:
+        return _migrate(args, ctx)
+    except DeliveryError as exc:  # Slack kept failing after every retry: say so, never a traceback
+        text = msg("migrate.failed", ctx.language, error=str(exc))
+        return Reply(
+            title=msg("migrate.title", ctx.language),
+            sections=[Section(text=text)],
+            data={"error": str(exc)},
+            language=ctx.language,
+            error=True,
+            exit_code=4,
+        )
+
+
+def _migrate(args: argparse.Namespace, ctx: Context) -> Reply:
     lang = ctx.language
     state = state_of(ctx)
     namespace, number = _resolve(args, ctx, state)

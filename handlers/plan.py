@@ -54,7 +54,9 @@ def plan(args: argparse.Namespace, ctx: Context) -> Reply:
         **source,
     }
     return Reply(
-        title=msg("plan.title", lang, namespace=p.namespace, mode=p.mode),
+        title=msg(
+            "plan.title_ambient" if p.mode == "ambient" else "plan.title", lang, namespace=p.namespace, mode=p.mode
+        ),
         sections=sections,
         findings=finding_items(p.fix_first, ctx),
         actions=[Action(action_id="precheck", label=f"precheck {p.namespace}", value=p.namespace)],

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from handlers.reply import Reply
+from knowledge import Language
 
 MigrationStatus = Literal["active", "done", "rolled-back"]
 DeliveryAction = Literal["posted", "updated"]
@@ -30,6 +31,7 @@ class Subscription(BaseModel):
     """Empty: every namespace."""
     created_by: str = ""
     created_at: datetime
+    language: Language = "en"
 
 
 class DigestRecord(BaseModel):
@@ -62,18 +64,26 @@ class MigrationRecord(BaseModel):
     """The phase whose timer has already reminded, so a reminder is posted once."""
     status: MigrationStatus = "active"
     started_by: str = ""
+    language: Language = "en"
+    """The language it was started in: progress and reminders in the thread use it."""
 
 
 class DigestPort(Protocol):
-    def subscribe(self, channel: str, schedule: str, namespaces: list[str], user: str) -> Subscription: ...
+    def subscribe(
+        self, channel: str, schedule: str, namespaces: list[str], user: str, language: Language = "en"
+    ) -> Subscription: ...
 
     def unsubscribe(self, *, subscription_id: int | None = None, channel: str | None = None) -> list[Subscription]: ...
 
     def subscriptions(self, channel: str | None = None) -> list[Subscription]: ...
 
-    def last_digest(self, channel: str) -> DigestRecord | None: ...
+    def last_digest(self, channel: str, scope: str = "") -> DigestRecord | None:
+        """The last digest posted to `channel` for `scope` (its namespaces, comma-joined; "" for all)."""
+        ...
 
-    def publish_digest(self, channel: str, reply: Reply, state: dict[str, Any], *, replace_previous: bool) -> Delivery:
+    def publish_digest(
+        self, channel: str, reply: Reply, state: dict[str, Any], *, replace_previous: bool, scope: str = ""
+    ) -> Delivery:
         """Post (or, with replace_previous, edit the last digest in place), then remember `state`."""
         ...
 
@@ -96,3 +106,7 @@ class StatePort(DigestPort, MigrationPort, Protocol):
     """Everything the stateful commands need, plus the clock (injectable so timers are testable)."""
 
     def now(self) -> datetime: ...
+
+    def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
+        """Remember who ran what, where, and how it ended (the audit trail)."""
+        ...

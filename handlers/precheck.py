@@ -11,9 +11,10 @@ from handlers.cluster_common import finding_items, finding_json, namespace_arg, 
 from handlers.context import Context
 from handlers.messages import msg
 from handlers.registry import arg, command
-from handlers.reply import Reply, Section
+from handlers.reply import Action, Reply, Section
 
 EXIT_VERDICT = 1
+MAX_PLAN_BUTTONS = 5
 
 
 @command(
@@ -51,7 +52,9 @@ def precheck(args: argparse.Namespace, ctx: Context) -> Reply:
             }
         )
         verdict = msg(f"verdict.{ns.verdict}", lang)
-        rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), str(by["waypoint"]), str(by["warning"])])
+        served = sum(1 for f in ns.findings if f.severity == "waypoint" and f.served)
+        waypoint = str(by["waypoint"] - served) + (msg("precheck.served", lang, count=served) if served else "")
+        rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), waypoint, str(by["warning"])])
         findings += ns.findings
     notes, source = source_notes(a, ctx)
     sections = [*notes, Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx))]
@@ -74,8 +77,11 @@ def precheck(args: argparse.Namespace, ctx: Context) -> Reply:
         "namespaces": items,
         **source,
     }
+    not_ready = [ns.name for ns in found.namespaces if ns.verdict != "ready"][:MAX_PLAN_BUTTONS]
+    actions = [Action(action_id="plan", label=f"plan {name}", value=name) for name in not_ready]
     return Reply(
         title=msg("precheck.title", lang),
+        actions=actions,
         sections=sections,
         findings=finding_items(findings, ctx),
         data=data,

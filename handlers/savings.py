@@ -41,12 +41,12 @@ def savings(args: argparse.Namespace, ctx: Context) -> Reply:
         Section(table=table("savings.columns", ctx, rows)),
         Section(
             text=msg(
-                "savings.summary",
+                "savings.summary" if s.saving_percent >= 0 else "savings.summary_more",
                 lang,
                 pods=s.pods_with_sidecar,
                 nodes=s.nodes,
                 waypoints=s.waypoints,
-                percent=s.saving_percent,
+                percent=abs(s.saving_percent),
             )
         ),
         Section(

@@ -11,7 +11,7 @@ from handlers.cluster_common import Scope, namespace_arg, scope, source_notes, t
 from handlers.context import Context
 from handlers.messages import msg
 from handlers.registry import arg, command
-from handlers.reply import Reply, Section
+from handlers.reply import Action, Reply, Section
 
 
 @command(
@@ -76,4 +76,6 @@ def _reply(found: Scope, ctx: Context) -> Reply:
         Section(text=summary),
     ]
     data = {"namespaces": items, "istio_version": fmt(a.version.newest), **source}
-    return Reply(title=msg("status.title", lang), sections=sections, data=data, language=lang)
+    check = found.named or ""
+    actions = [Action(action_id="precheck", label=f"precheck {check}".strip(), value=check)]
+    return Reply(title=msg("status.title", lang), sections=sections, actions=actions, data=data, language=lang)

@@ -5,11 +5,14 @@ languages, tokenized by `knowledge.text.Analyzer`. Whether the top entry really 
 separate decision, because BM25 always ranks something first:
 
 1. the question must be about an Istio mesh: one strong domain term (istio, 사이드카, ztunnel …),
-   or two weak ones (migration + tracing …) and no word naming another product (kafka, nginx …);
+   or two weak ones (migration + tracing …), and no word naming another product (kafka, nginx …)
+   unless the top entry's title, tags or questions name it too.
+   One weak term is not enough: "how do I roll back a deployment?" and "init container 순서" are
+   Kubernetes questions, and refusing wrongly costs less than answering wrongly;
 2. a mesh topic the knowledge base is known not to cover (rate limiting, circuit breaking …,
    listed in synonyms.yaml) is refused unless the top entry's title, tags or questions name it;
 3. the top entry must cover some of the question: the idf-weighted share of the question's
-   words found in it. Words the knowledge base has never seen weigh the most.
+   words found in it ("istio on a raspberry pi" covers little).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ FIELD_WEIGHTS = {"title": 3, "tags": 3, "questions": 2, "body": 1}
 """How many times each part of an entry is repeated in its indexed document."""
 PHRASING_WEIGHT = 1.0
 """Weight of the best-matching single example question (or title) next to the whole-entry score:
-a short Slack question resembles one phrasing more than the entry as a whole (+8 points top-1)."""
+a short Slack question resembles one phrasing more than the entry as a whole (the largest single
+gain in benchmarks/compare_tokenizers.py)."""
 TOP_K = 5
 
 Refusal = Literal["empty", "off-topic", "no-domain", "not-covered", "low-coverage"]
@@ -103,7 +107,8 @@ class Index:
         df = Counter(token for doc in self.doc_sets for token in doc)
         n = len(docs)
         self.idf = {token: math.log(1 + (n - count + 0.5) / (count + 0.5)) for token, count in df.items()}
-        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        # A word no entry has weighs like the rarest known word, not more: Slack filler is unknown too.
+        self.unknown_idf = max(self.idf.values(), default=1.0)
         self.latin_vocabulary = sorted(t for t in df if t.isascii() and len(t) >= FUZZY_MIN_LENGTH)
 
     def _document(self, entry: Entry, *, body: bool = True) -> list[str]:
@@ -143,6 +148,8 @@ class Index:
         strong = bool(present & analyzer.strong)
         if not strong and analyzer.mentions_off_topic(question):
             return "off-topic"
+        if any(not set(toks) <= top_head for _, toks in analyzer.off_topics(present)):
+            return "off-topic"  # "envoy gateway vs kong", "ambient에서 kafka": the mesh word does not make it ours
         if not strong and len(present & analyzer.weak) < 2:
             return "no-domain"
         if any(not set(toks) <= top_head for _, toks in analyzer.uncovered_topics(present)):
@@ -176,12 +183,18 @@ class Index:
         word = unit.word
         if word in self.idf or unit.grams or not word.isascii() or len(word) < FUZZY_MIN_LENGTH:
             return unit
-        best = process.extractOne(word, self.latin_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        best = None
+        for form in dict.fromkeys((word, unit.surface or word)):
+            hit = process.extractOne(form, self.latin_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if hit and (best is None or hit[1] > best[1]):
+                best = hit
         return Unit(best[0], best[0]) if best else unit
 
 
 _indexes: dict[int, tuple[KnowledgeBase, Index]] = {}
 _lock = threading.Lock()
+KEEP_INDEXES = 4
+"""A process normally has one knowledge base; a few more (tests, a reload) are kept, not all."""
 
 
 def index_for(kb: KnowledgeBase) -> Index:
@@ -191,6 +204,8 @@ def index_for(kb: KnowledgeBase) -> Index:
         if cached is None or cached[0] is not kb:
             cached = (kb, Index(kb))
             _indexes[id(kb)] = cached
+            while len(_indexes) > KEEP_INDEXES:
+                del _indexes[next(iter(_indexes))]
         return cached[1]
 
 

@@ -18,7 +18,8 @@ import Stemmer
 
 from knowledge.schema import Vocabulary
 
-HANGUL = re.compile(r"[\uac00-\ud7a3]")
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+"""Syllables and jamo (ㅋㅋ, ㅠㅠ): any of them makes the question Korean."""
 WORD = re.compile(r"[a-z0-9][a-z0-9_.]*[a-z0-9]|[a-z0-9]|[\uac00-\ud7a3]+")
 LATIN_EDGE = "a-z0-9"
 
@@ -59,6 +60,8 @@ class Unit:
     word: str
     stem: str
     grams: tuple[str, ...] = ()
+    surface: str = ""
+    """The Latin word before stemming, for typo correction (peerauthentcation stems badly)."""
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -81,25 +84,51 @@ class Analyzer:
         self.stop_en = {clean(w) for w in vocab.stopwords_en}
         self.stop_ko = {clean(w) for w in vocab.stopwords_ko}
         self.particle_set = {clean(p) for p in vocab.particles_ko}
-        self.particles = sorted(self.particle_set, key=len, reverse=True)
+        self.longest_particle = max((len(p) for p in self.particle_set), default=0)
         variants = {clean(v): t.term for t in vocab.terms for v in [t.term, *t.variants]}
-        self.variant_term = {_squash(v): term for v, term in variants.items()}
-        self._variant_re = re.compile("|".join(_pattern(v) for v in sorted(variants, key=len, reverse=True)))
-        self.not_covered = [(topic, tuple(u.word for u in self.units(topic))) for topic in vocab.not_covered]
+        self.variant_term = {_squash("".join(WORD.findall(v))): term for v, term in variants.items()}
+        self.longest_variant = max((len(WORD.findall(v)) for v in variants), default=1)
+        self.phrase_starts = {_squash(w[0]) for v in variants if len(w := WORD.findall(v)) > 1}
+        self.not_covered = self._topics(vocab.not_covered)
+        self.off_topic_words = self._topics(vocab.off_topic)
+
+    def _topics(self, names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+        return [(name, tuple(u.word for u in self.units(name))) for name in names]
+
+    def words(self, text: str) -> list[str]:
+        """The text's words, each run of words that spells a known variant replaced by its term.
+
+        Matching works on words and dictionary look-ups rather than one big regex (50x faster to
+        index): a variant may span several words ("service mesh"), a Latin one may carry a plural s,
+        and a Hangul one takes its word's glued-on ending with it (사이드카를 -> sidecar).
+        """
+        found = [_squash(w) for w in WORD.findall(clean(text))]
+        if not self.synonyms:
+            return found
+        out: list[str] = []
+        i = 0
+        while i < len(found):
+            term, used = self._variant_at(found, i)
+            out.append(term if term else found[i])
+            i += used
+        return out
 
     def canonicalize(self, text: str) -> str:
-        """Cleaned text with every known variant replaced by ` term `."""
-        text = clean(text)
-        if not self.synonyms:
-            return text
-        return self._variant_re.sub(lambda m: f" {self._term_of(m.group(0))} ", text)
+        return " ".join(self.words(text))
 
-    def _term_of(self, matched: str) -> str:
-        key = _squash(matched)
-        for end in range(len(key), 0, -1):
-            if key[:end] in self.variant_term:
-                return self.variant_term[key[:end]]
-        return key
+    def _variant_at(self, words: list[str], i: int) -> tuple[str | None, int]:
+        longest = min(self.longest_variant, len(words) - i) if words[i] in self.phrase_starts else 1
+        for n in range(longest, 0, -1):
+            head, last = "".join(words[i : i + n - 1]), words[i + n - 1]
+            if has_hangul(last):
+                forms = [last[:end] for end in range(len(last), 0, -1)]
+            else:
+                forms = [last, last.removesuffix("s"), last.removesuffix("es")]
+            for form in forms:
+                term = self.variant_term.get(head + form)
+                if term:
+                    return term, n
+        return None, 1
 
     def mentions_off_topic(self, text: str) -> bool:
         """Whether the text names another product or field (kafka, nginx, 날씨 …)."""
@@ -109,9 +138,13 @@ class Analyzer:
         """The `not_covered` topics whose every token is among `tokens`."""
         return [(topic, toks) for topic, toks in self.not_covered if toks and set(toks) <= tokens]
 
+    def off_topics(self, tokens: set[str]) -> list[tuple[str, tuple[str, ...]]]:
+        """The `off_topic` names (other products, other fields) whose every token is among `tokens`."""
+        return [(name, toks) for name, toks in self.off_topic_words if toks and set(toks) <= tokens]
+
     def units(self, text: str) -> list[Unit]:
         units: list[Unit] = []
-        for word in WORD.findall(self.canonicalize(text)):
+        for word in self.words(text):
             unit = self._hangul(word) if has_hangul(word) else self._latin(word)
             if unit is not None:
                 units.append(unit)
@@ -126,7 +159,7 @@ class Analyzer:
         if word in self.stop_en or (len(word) < 2 and not word.isdigit()):
             return None
         stem = stem_en(word)
-        return Unit(stem, stem)
+        return Unit(stem, stem, surface=word)
 
     def _hangul(self, word: str) -> Unit | None:
         stem = self.strip_particles(word)
@@ -136,9 +169,10 @@ class Analyzer:
         return Unit(word, stem, grams)
 
     def strip_particles(self, word: str) -> str:
-        for particle in self.particles:
-            if len(word) > len(particle) and word.endswith(particle):
-                return word[: -len(particle)]
+        """The word without its longest known ending, if a stem remains (설정을 -> 설정)."""
+        for size in range(min(self.longest_particle, len(word) - 1), 0, -1):
+            if word[-size:] in self.particle_set:
+                return word[:-size]
         return word
 
 
@@ -157,7 +191,7 @@ def stem_en(word: str) -> str:
 
 
 def _pattern(variant: str) -> str:
-    """A variant matches from a word start; Latin variants may carry a plural s."""
+    """A regex for a word or phrase from a word start; Latin ones may carry a plural s."""
     escaped = re.sub(r"(?:\\ |\\-|_)+", r"[\\s_-]*", re.escape(variant))
     left = f"(?<![{LATIN_EDGE}])" if re.match(f"[{LATIN_EDGE}]", variant) else r"(?<![\uac00-\ud7a3])"
     # A Hangul variant takes the rest of its word with it: the particles and endings glued on.
@@ -166,4 +200,5 @@ def _pattern(variant: str) -> str:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\s_-]+", "", text)
+    """A word or phrase as the variant table keys it: no spaces, hyphens or underscores."""
+    return text.replace(" ", "").replace("_", "").replace("-", "")

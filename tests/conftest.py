@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from kube_double import KubeDouble
 
 FIXTURES = Path(__file__).with_name("fixtures")

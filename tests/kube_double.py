@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,6 +62,7 @@ class Fault:
     kind: str | None = None  # plural or Kind of the resource listed/got, e.g. "pods" or "Pod"
     path: str | None = None  # a path prefix, e.g. "/apis/security.istio.io" or "/" for everything
     times: int | None = None  # None: every matching request
+    retry_after: int | None = None  # sent as the Retry-After header (with status 429)
     after: int = 0  # let this many matching requests through first (a failure in the middle of pagination)
 
     def matches(self, path: str, resource: ApiResource | None) -> bool:
@@ -81,6 +82,7 @@ class HttpError(Exception):
     def __init__(self, code: int, reason: str, message: str) -> None:
         super().__init__(message)
         self.code, self.reason, self.message = code, reason, message
+        self.retry_after: int | None = None
 
 
 def status_body(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -105,10 +107,20 @@ def _plural_of(kind: str) -> str:
     return lower + "s"
 
 
-SHORT_NAMES = {"Namespace": ("ns",), "Node": ("no",), "Pod": ("po",), "Service": ("svc",), "Deployment": ("deploy",),
-               "DaemonSet": ("ds",), "PeerAuthentication": ("pa",), "AuthorizationPolicy": ("ap",),
-               "RequestAuthentication": ("ra",), "VirtualService": ("vs",), "DestinationRule": ("dr",),
-               "Gateway": ("gtw",)}
+SHORT_NAMES = {
+    "Namespace": ("ns",),
+    "Node": ("no",),
+    "Pod": ("po",),
+    "Service": ("svc",),
+    "Deployment": ("deploy",),
+    "DaemonSet": ("ds",),
+    "PeerAuthentication": ("pa",),
+    "AuthorizationPolicy": ("ap",),
+    "RequestAuthentication": ("ra",),
+    "VirtualService": ("vs",),
+    "DestinationRule": ("dr",),
+    "Gateway": ("gtw",),
+}
 
 
 def _default_resources() -> list[ApiResource]:
@@ -141,43 +153,68 @@ def _split_terms(selector: str) -> list[str]:
     return [t.strip() for t in terms if t.strip()]
 
 
-def label_matcher(selector: str) -> Any:
-    """A predicate over a labels dict for a Kubernetes label selector string."""
-    checks = []
+@dataclass(frozen=True)
+class Requirement:
+    """One term of a selector: `op` is in, notin, =, !=, exists or !exists."""
+
+    key: str
+    op: str
+    values: frozenset[str] = frozenset()
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        value = labels.get(self.key)
+        if self.op == "exists":
+            return self.key in labels
+        if self.op == "!exists":
+            return self.key not in labels
+        if self.op in ("in", "="):
+            return value in self.values
+        return value not in self.values  # notin, != (a missing label also satisfies them)
+
+
+Selector = list[Requirement]
+
+
+def parse_label_selector(selector: str) -> Selector:
+    requirements = []
     for term in _split_terms(selector):
         set_term = _SET_TERM.match(term)
         if set_term:
-            key, op, values = set_term.group(1), set_term.group(2), {v.strip() for v in set_term.group(3).split(",")}
-            if op == "in":
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
-            else:
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
+            values = frozenset(v.strip() for v in set_term.group(3).split(","))
+            requirements.append(Requirement(set_term.group(1), set_term.group(2), values))
         elif "!=" in term:
             key, value = (s.strip() for s in term.split("!=", 1))
-            checks.append(lambda labels, k=key, v=value: labels.get(k) != v)
+            requirements.append(Requirement(key, "!=", frozenset({value})))
         elif "=" in term:
             key, value = (s.strip() for s in re.split(r"==?", term, maxsplit=1))
-            checks.append(lambda labels, k=key, v=value: labels.get(k) == v)
-        elif term.startswith("!"):
-            checks.append(lambda labels, k=term[1:].strip(): k not in labels)
+            requirements.append(Requirement(key, "=", frozenset({value})))
+        elif re.fullmatch(r"!\s*[A-Za-z0-9_./-]+", term):
+            requirements.append(Requirement(term[1:].strip(), "!exists"))
         elif re.fullmatch(r"[A-Za-z0-9_./-]+", term):
-            checks.append(lambda labels, k=term: k in labels)
+            requirements.append(Requirement(term, "exists"))
         else:
             raise HttpError(400, "BadRequest", f"unable to parse requirement: {term!r}")
-    return lambda labels: all(check(labels) for check in checks)
+    return requirements
 
 
-def field_matcher(selector: str) -> Any:
-    checks = []
+FIELD_PATHS = {"metadata.name": "name", "metadata.namespace": "namespace"}
+
+
+def parse_field_selector(selector: str) -> Selector:
+    """Field selectors, over {"name", "namespace"}: the two fields every resource supports."""
+    requirements = []
     for term in _split_terms(selector):
-        negate = "!=" in term
         key, value = (s.strip() for s in re.split(r"!=|==?", term, maxsplit=1))
-        path = {"metadata.name": "name", "metadata.namespace": "namespace"}.get(key)
-        if path is None:
-            raise HttpError(400, "BadRequest", f'"{key}" is not a known field selector: only "metadata.name", '
-                            '"metadata.namespace"')
-        checks.append(lambda md, p=path, v=value, n=negate: (md.get(p, "") == v) != n)
-    return lambda md: all(check(md) for check in checks)
+        if key not in FIELD_PATHS or "=" not in term:
+            raise HttpError(
+                400, "BadRequest", f'"{key}" is not a known field selector: only "metadata.name", "metadata.namespace"'
+            )
+        requirements.append(Requirement(FIELD_PATHS[key], "!=" if "!=" in term else "=", frozenset({value})))
+    return requirements
+
+
+def selected(selector: Selector, labels: dict[str, str]) -> bool:
+    return all(requirement.matches(labels) for requirement in selector)
 
 
 # ---- the store ------------------------------------------------------------------------------------------------
@@ -231,15 +268,15 @@ class Store:
         with self.lock:
             keys = self.filtered.get(cache_key)
             if keys is None:
-                label_ok = label_matcher(labels) if labels else None
-                field_ok = field_matcher(fields) if fields else None
+                label_selector = parse_label_selector(labels)
+                field_selector = parse_field_selector(fields)
                 keys = []
                 for key, (md, _) in sorted(self.objects.get((resource.group, resource.plural), {}).items()):
                     if namespace is not None and key[0] != namespace:
                         continue
-                    if label_ok and not label_ok(md.get("labels") or {}):
+                    if not selected(label_selector, md.get("labels") or {}):
                         continue
-                    if field_ok and not field_ok({"name": key[1], "namespace": key[0]}):
+                    if not selected(field_selector, {"name": key[1], "namespace": key[0]}):
                         continue
                     keys.append(key)
                 self.filtered[cache_key] = keys
@@ -322,7 +359,9 @@ class KubeDouble:
         if group not in self.groups() or version not in self.versions_of(group):
             return []
         return [
-            r for r in self.resources.values() if r.group == group and (version in r.versions or group in self.served_versions)
+            r
+            for r in self.resources.values()
+            if r.group == group and (version in r.versions or group in self.served_versions)
         ]
 
     def fault(self, **kwargs: Any) -> Fault:
@@ -332,9 +371,7 @@ class KubeDouble:
 
     def list_calls(self, plural: str) -> list[Request]:
         """GET requests that listed `plural` (cluster-wide or in a namespace)."""
-        return [
-            r for r in self.requests if r.method == "GET" and r.path.rstrip("/").split("/")[-1] == plural
-        ]
+        return [r for r in self.requests if r.method == "GET" and r.path.rstrip("/").split("/")[-1] == plural]
 
     # -- lifecycle
 
@@ -342,13 +379,15 @@ class KubeDouble:
     def url(self) -> str:
         assert self._server is not None, "start() the double first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}" if isinstance(host, str) else f"http://{host.decode()}:{port}"
 
     def start(self) -> KubeDouble:
         handler = type("Handler", (_Handler,), {"double": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="kube-double", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="kube-double", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -391,14 +430,18 @@ class KubeDouble:
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.status is not None:
-                raise HttpError(fault.status, _REASONS.get(fault.status, "Error"), fault.message or "injected fault")
+                error = HttpError(fault.status, _REASONS.get(fault.status, "Error"), fault.message or "injected fault")
+                error.retry_after = fault.retry_after
+                raise error
         if self.token is not None and headers.get("Authorization") != f"Bearer {self.token}":
             raise HttpError(401, "Unauthorized", "Unauthorized")
         if method == "GET":
             return 200, self._get(parts, query, headers.get("Accept") or "")
         if parts[-2:-1] == ["leases"] or parts[-1:] == ["leases"]:
             return self._write_lease(method, parts, body)
-        raise HttpError(405, "MethodNotAllowed", f"{method} is not allowed: this API double is read-only but for Leases")
+        raise HttpError(
+            405, "MethodNotAllowed", f"{method} is not allowed: this API double is read-only but for Leases"
+        )
 
     def _resource_for(self, parts: list[str]) -> ApiResource | None:
         group, rest = self._split_group(parts)
@@ -421,7 +464,9 @@ class KubeDouble:
         if parts == ["api"]:
             return _json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
         if parts == ["apis"]:
-            return _json({"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group_doc(g) for g in self.groups() if g]})
+            return _json(
+                {"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group_doc(g) for g in self.groups() if g]}
+            )
         if parts[:1] == ["apis"] and len(parts) == 2:
             if parts[1] not in self.groups() or not parts[1]:
                 raise HttpError(404, "NotFound", "the server could not find the requested resource")
@@ -444,7 +489,9 @@ class KubeDouble:
         if len(rest) == 2:
             obj = self.store.get(resource, namespace or "", rest[1])
             if obj is None:
-                raise HttpError(404, "NotFound", f'{resource.plural}.{group or "core"} "{rest[1]}" not found'.replace(".core", ""))
+                raise HttpError(
+                    404, "NotFound", f'{resource.plural}.{group or "core"} "{rest[1]}" not found'.replace(".core", "")
+                )
             return _json({"kind": resource.kind, "apiVersion": _api_version(group, version), **obj})
         return self._list(resource, group, version, namespace, query, accept)
 
@@ -516,8 +563,13 @@ class KubeDouble:
             "apiVersion": "meta.k8s.io/v1",
             "metadata": metadata,
             "columnDefinitions": [
-                {"name": c, "type": "integer" if c == "Restarts" else "string", "format": "name" if c == "Name" else "",
-                 "description": c, "priority": 0}
+                {
+                    "name": c,
+                    "type": "integer" if c == "Restarts" else "string",
+                    "format": "name" if c == "Name" else "",
+                    "description": c,
+                    "priority": 0,
+                }
                 for c in columns
             ],
             "rows": rows,
@@ -548,7 +600,9 @@ class KubeDouble:
             current = self.store.get(resource, namespace, md.get("name") or name or "")
             if method == "POST" and name is None:
                 if current is not None:
-                    raise HttpError(409, "AlreadyExists", f'leases.coordination.k8s.io "{md.get("name")}" already exists')
+                    raise HttpError(
+                        409, "AlreadyExists", f'leases.coordination.k8s.io "{md.get("name")}" already exists'
+                    )
                 md.pop("resourceVersion", None)
                 md.setdefault("creationTimestamp", _now())
                 md.setdefault("uid", f"lease-{self.store.revision}")
@@ -647,12 +701,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         with self.double.log_lock:
             self.double.requests.append(Request(method, split.path, query, self.headers.get("Accept") or ""))
+        retry_after = None
         try:
             code, payload = self.double.handle(method, split.path, query, self.headers, body)
         except HttpError as exc:
             code, payload = exc.code, _json(status_body(exc.code, exc.reason, exc.message))
+            retry_after = exc.retry_after
         try:
             self.send_response(code)
+            if retry_after is not None:
+                self.send_header("Retry-After", str(retry_after))
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

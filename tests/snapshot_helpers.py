@@ -141,8 +141,15 @@ def service(ns: str, name: str, **labels: str) -> Obj:
     }
 
 
-def workload(kind: str, ns: str, name: str, containers: list[Obj], *, labels: dict[str, str] | None = None,
-             env: list[Obj] | None = None) -> Obj:
+def workload(
+    kind: str,
+    ns: str,
+    name: str,
+    containers: list[Obj],
+    *,
+    labels: dict[str, str] | None = None,
+    env: list[Obj] | None = None,
+) -> Obj:
     if env:
         containers = [{**containers[0], "env": env}, *containers[1:]]
     return {
@@ -159,7 +166,12 @@ def istiod(version: str, ns: str = "istio-system") -> Obj:
 
 
 def node(name: str, kernel: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "status": {"nodeInfo": {"kernelVersion": kernel}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name},
+        "status": {"nodeInfo": {"kernelVersion": kernel}},
+    }
 
 
 def codes(analysis: Analysis, ns: str) -> list[str]:

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 
 class SocketDouble:
@@ -54,13 +55,16 @@ class SocketDouble:
             "connection_info": {"app_id": "A0MESHBOT"},
         }
         await ws.send(json.dumps(hello))
-        async for raw in ws:
-            message = json.loads(raw)
-            if isinstance(message, dict) and "envelope_id" in message:
-                with self._cond:
-                    self.acks[str(message["envelope_id"])] = message
-                    self.acked_at[str(message["envelope_id"])] = time.monotonic()
-                    self._cond.notify_all()
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if isinstance(message, dict) and "envelope_id" in message:
+                    with self._cond:
+                        self.acks[str(message["envelope_id"])] = message
+                        self.acked_at[str(message["envelope_id"])] = time.monotonic()
+                        self._cond.notify_all()
+        except ConnectionClosed:
+            pass  # the client hung up without a close frame, as slack_sdk's built-in client does on close()
         with self._cond:
             if self._ws is ws:
                 self._ws = None

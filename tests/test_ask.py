@@ -36,6 +36,7 @@ def test_language_is_korean_only_with_hangul() -> None:
     assert language_of("ambient에서 EnvoyFilter 돼?") == "ko"
     assert language_of("EnvoyFilter in ambient?") == "en"
     assert language_of("1.24?") == "en"
+    assert language_of("ㅠㅠ") == "ko"  # jamo only
 
 
 def test_korean_and_english_find_the_same_entry(kb: KnowledgeBase) -> None:

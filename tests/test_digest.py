@@ -1,8 +1,11 @@
-"""Digests: `digest now` from the terminal, what changed, in-place updates, limits, and a schedule that survives a crash."""
+"""Digests: `digest now` from the terminal, what changed, in-place updates, limits, a schedule surviving a crash."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,8 +20,8 @@ from slack_double import SlackDouble
 
 import handlers
 from bot.cli import main
-from bot.runtime import build_state
 from bot.config import load_settings
+from bot.runtime import build_state
 from bot.slack.render import MAX_BLOCKS, MAX_SECTION, render
 from handlers.digest_compose import compose
 from handlers.digest_model import DigestState, NamespaceFacts, diff
@@ -77,8 +80,9 @@ def test_digest_now_posts_once_then_shows_what_changed_then_updates_in_place(
     assert out["delivery"]["action"] == "updated" and out["changed"] is False
 
 
-def test_digest_now_without_slack_or_channel_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_digest_now_without_slack_or_channel_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("MESHBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     dump = write_cluster(tmp_path / "cluster.yaml")
@@ -86,6 +90,11 @@ def test_digest_now_without_slack_or_channel_says_what_is_missing(tmp_path: Path
     assert "Which channel?" in capsys.readouterr().err
     assert main(["digest", "now", "--channel", "C1", "--from-file", str(dump)]) == 4
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+    assert main(["migrate", "start", "payments", "--channel", "C1", "--from-file", str(dump)]) == 4
+    assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+    env = {k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN"}
+    refused = meshbot("scheduler", "--from-file", str(dump), env=env)
+    assert refused.returncode == 3 and "the scheduler posts to Slack: set SLACK_BOT_TOKEN" in refused.stderr
 
 
 def test_subscribe_list_unsubscribe_and_bad_schedules(tmp_path: Path, slack: SlackDouble) -> None:
@@ -115,8 +124,12 @@ def test_a_digest_of_a_huge_cluster_stays_within_block_kit_limits() -> None:
     big = DigestState(
         taken_at=now,
         namespaces={
-            f"team-{i:04d}": NamespaceFacts(mode="sidecar", mtls="PERMISSIVE", pods={"sidecar": i % 40 + 1},
-                                            findings=[f"blocker envoyfilter-unsupported EnvoyFilter team-{i:04d}/f"])
+            f"team-{i:04d}": NamespaceFacts(
+                mode="sidecar",
+                mtls="PERMISSIVE",
+                pods={"sidecar": i % 40 + 1},
+                findings=[f"blocker envoyfilter-unsupported EnvoyFilter team-{i:04d}/f"],
+            )
             for i in range(3000)
         },
     )
@@ -135,7 +148,7 @@ def test_a_subscription_survives_a_crash_and_is_posted_on_schedule_once(
 ) -> None:
     dump = write_cluster(tmp_path / "cluster.yaml")
     env = {**env, "MESHBOT_FROM_FILE": str(dump), "MESHBOT_IDENTITY": "first"}
-    subscribed = meshbot("digest", "subscribe", "every", "3s", "--channel", "CSCHED", env=env)
+    subscribed = meshbot("digest", "subscribe", "every", "3s", "--channel", "CSCHED", "--lang", "ko", env=env)
     assert subscribed.returncode == 0, subscribed.stderr
     first = Process("scheduler", env=env, log=tmp_path / "first.log")
     first.kill()  # before its first tick: the schedule lives only in the database now
@@ -150,7 +163,66 @@ def test_a_subscription_survives_a_crash_and_is_posted_on_schedule_once(
     calls = digest_calls(slack, "CSCHED")
     assert [c.method for c in calls[:2]] == ["chat.postMessage", "chat.update"]  # one post, then in-place updates
     assert len([c for c in calls if c.method == "chat.postMessage"]) == 1
+    assert "메시 다이제스트" in json.dumps(calls[0].body["blocks"], ensure_ascii=False)  # subscribed in Korean
     wall = time.time() - (time.monotonic() - calls[0].at)
     assert wall >= next_run - 0.5  # not before the time the crashed process had scheduled
-    gaps = [b.at - a.at for a, b in zip(calls, calls[1:])]
-    assert all(gap > 1.5 for gap in gaps), gaps  # one digest per tick, never a burst of duplicates
+    gaps = [b.at - a.at for a, b in itertools.pairwise(calls)]
+    assert all(gap > 1.0 for gap in gaps), gaps  # one digest per tick (3 s), never a burst of duplicates
+
+
+def test_digest_of_the_demo_cluster_shows_a_label_edit_as_a_change(
+    slack: SlackDouble, env: dict[str, str], tmp_path: Path
+) -> None:
+    from cluster.demo import DEMO_PATH
+
+    dump = tmp_path / "demo"
+    shutil.copytree(DEMO_PATH, dump, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    assert main(["digest", "now", "--channel", "CDEMO", "--from-file", str(dump)]) == 0
+    first = blocks_text(digest_calls(slack, "CDEMO")[0])
+    assert "sidecar 3" in first and "mixed 1" in first and "Open blockers" in first
+    staging = dump / "25-staging.yaml"
+    edited = staging.read_text().replace("    istio-injection: enabled\n", "", 1)
+    assert edited != staging.read_text()
+    staging.write_text(edited)  # the team drops the injection label: staging is ambient only
+    assert main(["digest", "now", "--channel", "CDEMO", "--from-file", str(dump)]) == 0
+    calls = digest_calls(slack, "CDEMO")
+    assert [c.method for c in calls] == ["chat.postMessage", "chat.postMessage"]
+    second = blocks_text(calls[1])
+    assert "`staging` mode: mixed → ambient" in second
+    assert "Resolved: `mixed-mode-namespace`" in second
+
+
+def test_digest_commands_through_the_slack_app(slack: SlackDouble, tmp_path: Path) -> None:
+    from functools import partial
+
+    from bot.slack.serve import Server
+    from cluster.dump import read_dump
+    from tests.slack_double import SIGNING_SECRET, post_signed, slash_form
+
+    settings = load_settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+    )
+    dump = write_cluster(tmp_path / "cluster.yaml")
+    state = build_state(settings)
+    server = Server(settings, "http", read_cluster=partial(read_dump, dump), state=state, host="127.0.0.1", port=0)
+    server.start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
+
+    def answer(name: str) -> str:
+        calls = slack.wait_for(lambda cs: [c for c in cs if c.method == "response_url" and c.body["_to"] == name])
+        return json.dumps(calls[0].body, ensure_ascii=False)
+
+    try:
+        post_signed(url, slash_form(slack, "digest subscribe every 6h payments", channel="CTEAM", response="sub"))
+        assert "Subscribed CTEAM" in answer("sub") and "every 6h" in answer("sub")
+        post_signed(url, slash_form(slack, "digest now payments", channel="CTEAM", response="now"))
+        assert "Digest posted in CTEAM" in answer("now")
+        [posted] = digest_calls(slack, "CTEAM")
+        assert posted.method == "chat.postMessage" and "Mesh digest" in blocks_text(posted)
+        assert "orders" not in blocks_text(posted)  # only the namespaces asked for
+    finally:
+        server.stop(grace=2)
+    assert [(s.channel, s.namespaces) for s in state.subscriptions()] == [("CTEAM", ["payments"])]

@@ -46,6 +46,12 @@ def test_fixture_loads_with_its_vocabulary(kb_dir: Path) -> None:
     assert kb.advice is None  # optional: advise falls back to its default rule
 
 
+def test_bundled_knowledge_has_vocabulary_and_advice(fresh_default: None) -> None:
+    kb = default()
+    assert kb.vocabulary is not None and len(kb.vocabulary.terms) > 50
+    assert kb.advice is not None and kb.advice.waypoint_serves
+
+
 def test_bad_yaml_names_the_file(kb_dir: Path) -> None:
     (kb_dir / "entries" / "core.yaml").write_text("entries: [\n  - id: x\n", encoding="utf-8")
     with pytest.raises(KnowledgeError) as err:
@@ -55,7 +61,7 @@ def test_bad_yaml_names_the_file(kb_dir: Path) -> None:
 
 
 def test_missing_field_names_file_and_field(kb_dir: Path) -> None:
-    edit(kb_dir / "entries" / "core.yaml", "    source: {seed: \"Waypoint 배포\"}\n", "")
+    edit(kb_dir / "entries" / "core.yaml", '    source: {seed: "Waypoint 배포"}\n', "")
     with pytest.raises(KnowledgeError) as err:
         load(kb_dir)
     assert err.value.path.name == "core.yaml"

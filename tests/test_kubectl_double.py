@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kube_double import KubeDouble
 from kubernetes import client
 
 from cluster.dump import iter_objects
-from kube_double import KubeDouble
 
 FIXTURE = Path(__file__).with_name("fixtures") / "small-cluster.yaml"
 KUBECTL = shutil.which("kubectl")
@@ -70,7 +70,9 @@ def test_kubectl_paginates_with_chunk_size(kubectl: Any, kube_double: KubeDouble
 def test_kubectl_selectors_and_get(kubectl: Any) -> None:
     out = kubectl("get", "pods", "-n", "payments", "-l", "app in (checkout,nothing)", "-o", "name").stdout
     assert out.split() == ["pod/checkout-7c9d6b5f4-abcde"]
-    out = kubectl("get", "pods", "-A", "-l", "app,app!=cart,!gateway.networking.k8s.io/gateway-name", "-o", "name").stdout
+    out = kubectl(
+        "get", "pods", "-A", "-l", "app,app!=cart,!gateway.networking.k8s.io/gateway-name", "-o", "name"
+    ).stdout
     assert sorted(out.split()) == [
         "pod/batch-runner",
         "pod/checkout-7c9d6b5f4-abcde",

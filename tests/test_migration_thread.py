@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from digest_runtime import wait_until
@@ -81,7 +80,9 @@ def shown(call: Call) -> str:
     return json.dumps(call.body.get("blocks"), ensure_ascii=False)
 
 
-def test_start_ask_in_the_thread_progress_and_ticks(slack: SlackDouble, state: BotState, dump: Path, tmp_path: Path) -> None:
+def test_start_ask_in_the_thread_progress_and_ticks(
+    slack: SlackDouble, state: BotState, dump: Path, tmp_path: Path
+) -> None:
     started = handlers.run_text("migrate", ["start", "payments"], context(state, dump))
     assert not started.error, started.sections
     [root] = slack.of("chat.postMessage")
@@ -169,3 +170,56 @@ def test_bad_input_and_other_actions_answer_clearly(slack: SlackDouble, state: B
     assert "롤백합니다" in ko.sections[0].text and "istio-injection=enabled" in ko.sections[0].text
     assert ko.data["migration"]["status"] == "rolled-back"
     assert state.migrations(active_only=True) == []
+
+
+def test_a_namespace_that_disappears_is_reported_once(slack: SlackDouble, state: BotState, dump: Path) -> None:
+    handlers.run_text("migrate", ["start", "payments"], context(state, dump))
+    thread = slack.of("chat.postMessage")[0].result["ts"]
+    write_cluster(dump, payments="gone")
+    for _ in range(2):
+        handlers.run_text("migrate", ["check", "payments"], context(state, dump))
+    [gone] = in_thread(slack, thread)
+    assert "is not in the cluster any more" in shown(gone)
+    record = state.migration("payments")
+    assert record is not None and record.checklist["istio-version"]  # the last checklist is kept
+
+
+def test_through_the_slack_app_start_by_slash_command_then_ask_in_the_thread(
+    slack: SlackDouble, state: BotState, dump: Path
+) -> None:
+    from bot.slack.serve import Server
+    from tests.slack_double import SIGNING_SECRET, event_body, post_signed, slash_form
+
+    settings = load_settings(
+        slack_bot_token=slack.bot_token, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url
+    )
+    server = Server(settings, "http", read_cluster=partial(read_dump, dump), state=state, host="127.0.0.1", port=0)
+    server.start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
+    try:
+        status, _ = post_signed(url, slash_form(slack, "migrate start payments", channel=CHANNEL, response="start"))
+        assert status == 200
+        root = slack.wait_for(lambda calls: [c for c in calls if c.method == "chat.postMessage"])[0]
+        thread = root.result["ts"]
+        assert "Migration of `payments`" in shown(root)
+        said = slack.wait_for(
+            lambda calls: [c for c in calls if c.method == "response_url" and c.body["_to"] == "start"]
+        )
+        assert "Tracking the migration of `payments`" in json.dumps(said[0].body, ensure_ascii=False)
+
+        # A reply in the migration thread (no mention): the bot answers there, for the thread's namespace.
+        event = {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": "UBOB",
+            "text": "migrate status",
+            "ts": f"{float(thread) + 5:.6f}",
+            "thread_ts": thread,
+            "channel_type": "channel",
+        }
+        status, _ = post_signed(url, event_body(event), content_type="application/json")
+        assert status == 200
+        answer = wait_until(lambda: in_thread(slack, thread)[:1], timeout=10)[0]
+        assert "Migration of `payments`: active" in shown(answer) and "Phase 1/4" in shown(answer)
+    finally:
+        server.stop(grace=2)

@@ -54,8 +54,12 @@ def test_pod_modes_follow_istio() -> None:
 
 def test_gateways_waypoints_and_control_plane_are_counted_apart() -> None:
     ingress = pod("istio-system", "istio-ingressgateway-7d9f", app="istio-ingressgateway", containers=[proxy("router")])
-    wp = pod("shop", "waypoint-5d9c", labels={"gateway.networking.k8s.io/gateway-name": "waypoint"},
-             containers=[proxy("waypoint")])
+    wp = pod(
+        "shop",
+        "waypoint-5d9c",
+        labels={"gateway.networking.k8s.io/gateway-name": "waypoint"},
+        containers=[proxy("waypoint")],
+    )
     istiod_pod = pod("istio-system", "istiod-6f7d", app="istiod")
     ztunnel = pod("istio-system", "ztunnel-x2x", app="ztunnel")
     app = pod("shop", "web-1", sidecar=True)
@@ -134,8 +138,14 @@ def test_not_a_waypoint_gateway_is_ignored() -> None:
 
 @pytest.mark.parametrize(
     ("text", "version"),
-    [("1.24.0-distroless", (1, 24, 0)), ("1.23.2", (1, 23, 2)), ("1.22", (1, 22, 0)), ("v1.25.1", (1, 25, 1)),
-     ("latest", None), ("", None)],
+    [
+        ("1.24.0-distroless", (1, 24, 0)),
+        ("1.23.2", (1, 23, 2)),
+        ("1.22", (1, 22, 0)),
+        ("v1.25.1", (1, 25, 1)),
+        ("latest", None),
+        ("", None),
+    ],
 )
 def test_parse_version(text: str, version: tuple[int, int, int] | None) -> None:
     assert parse_version(text) == version
@@ -151,13 +161,28 @@ def test_image_tags_and_revisions() -> None:
 
 def test_istio_version_from_deployment_pods_and_revision() -> None:
     assert istio_version(build(istiod("1.24.0-distroless"))).newest == (1, 24, 0)
-    two = build(istiod("1.22.3"), {**istiod("1.24.1"), "metadata": {"name": "istiod-1-24", "namespace": "istio-system"}})
+    two = build(
+        istiod("1.22.3"), {**istiod("1.24.1"), "metadata": {"name": "istiod-1-24", "namespace": "istio-system"}}
+    )
     assert istio_version(two).versions == ((1, 22, 3), (1, 24, 1))  # canary upgrade: both revisions, newest used
-    from_pod = pod("istio-system", "istiod-5d8c", app="istiod", containers=[{"name": "discovery", "image": "pilot:1.23.1"}])
+    from_pod = pod(
+        "istio-system", "istiod-5d8c", app="istiod", containers=[{"name": "discovery", "image": "pilot:1.23.1"}]
+    )
     assert istio_version(build(from_pod)).newest == (1, 23, 1)
-    by_rev = workload("Deployment", "istio-system", "istiod-1-21-0", [{"name": "discovery", "image": "pilot@sha256:1"}],
-                      labels={"app": "istiod", "istio.io/rev": "1-21-0"})
+    by_rev = workload(
+        "Deployment",
+        "istio-system",
+        "istiod-1-21-0",
+        [{"name": "discovery", "image": "pilot@sha256:1"}],
+        labels={"app": "istiod", "istio.io/rev": "1-21-0"},
+    )
     assert istio_version(build(by_rev)).newest == (1, 21, 0)
+    labelled_ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "a", "labels": {"istio.io/rev": "1-22-1"}},
+    }
+    assert istio_version(build(labelled_ns)).newest == (1, 22, 1)  # last resort: a revision named after its version
     # An istiod-labelled pod running some other image (istioctl analyze's test data) says nothing about Istio.
     other = pod("istio-system", "istiod-x", app="istiod", containers=[{"name": "server", "image": "adservice:v0.1.1"}])
     assert istio_version(build(other)).newest is None

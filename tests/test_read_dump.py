@@ -66,9 +66,13 @@ def test_json_without_suffix_and_bare_array(tmp_path: Path) -> None:
 
 def test_typed_api_list_items_get_their_kind(tmp_path: Path) -> None:
     """A raw API response (PodList) has items without kind/apiVersion."""
-    pods = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in fixture_objects() if o["kind"] == "Pod"]
+    pods = [
+        {k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in fixture_objects() if o["kind"] == "Pod"
+    ]
     dump = tmp_path / "pods.json"
-    dump.write_text(json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": pods}), encoding="utf-8")
+    dump.write_text(
+        json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": pods}), encoding="utf-8"
+    )
     assert sorted(p.meta.name for p in read_dump(dump).pods) == sorted(p["metadata"]["name"] for p in pods)
 
 
@@ -183,3 +187,42 @@ def test_plain_text_is_not_a_manifest(tmp_path: Path) -> None:
     dump.write_text("just some words, not a manifest\n", encoding="utf-8")
     error = _error(dump)
     assert "notes.yaml" in error.en and "document 1 is not a Kubernetes object" in error.en
+
+
+def test_json_list_streams_with_keys_in_any_order(tmp_path: Path) -> None:
+    """kubectl sorts keys (items before kind); API lists put kind first. Both, pretty or compact, read alike."""
+    pods = [o for o in fixture_objects() if o["kind"] == "Pod"]
+    bare = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in pods]
+    names = sorted(p["metadata"]["name"] for p in pods)
+    for index, (document, indent) in enumerate(
+        [
+            ({"apiVersion": "v1", "items": pods, "kind": "List", "metadata": {"resourceVersion": ""}}, 4),
+            ({"apiVersion": "v1", "items": bare, "kind": "PodList", "metadata": {}}, None),
+            ({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": bare}, 2),
+        ]
+    ):
+        dump = tmp_path / f"list-{index}.json"
+        dump.write_text(json.dumps(document, indent=indent), encoding="utf-8")
+        assert sorted(p.meta.name for p in read_dump(dump).pods) == names
+
+
+def test_single_json_object(tmp_path: Path) -> None:
+    dump = tmp_path / "pod.json"
+    pod = next(o for o in fixture_objects() if o["kind"] == "Pod")
+    dump.write_text(json.dumps(pod), encoding="utf-8")
+    assert [p.meta.name for p in read_dump(dump).pods] == [pod["metadata"]["name"]]
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ('{"kind": "List", "items": [{"kind": "Namespace", "metadata": {"name": "a"}}\n {"kind": "Pod"}]}', 2),
+        ('{"kind": "List", "items": []}\n{"kind": "List"}', 2),
+        ('{"kind": "List",\n\n "items": [1, 2,]}', 3),
+    ],
+)
+def test_broken_json_list_stream(tmp_path: Path, content: str, line: int) -> None:
+    dump = tmp_path / "broken.json"
+    dump.write_text(content, encoding="utf-8")
+    error = _error(dump)
+    assert "broken.json" in error.en and f"line {line}" in error.en

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from kube_double import KubeDouble
+from test_read_dump import normalised
 
 from cluster.dump import read_dump
 from cluster.errors import ClusterError
 from cluster.kinds import KINDS
 from cluster.live import read_live
 from cluster.snapshot import Snapshot
-from kube_double import KubeDouble
-from test_read_dump import normalised
 
 FIXTURE = Path(__file__).with_name("fixtures") / "small-cluster.yaml"
 DEMO = Path(__file__).parents[1] / "cluster" / "demo"  # the analysis helper's demo cluster, read as one folder
@@ -92,6 +92,7 @@ def test_forbidden_kind_gives_a_partial_answer_naming_the_permission(kube_double
     assert issue.kind == "Pod" and issue.status == 403
     assert "list pods (group '') at cluster scope" in issue.message
     assert 'cannot list resource "pods"' in issue.message  # the server's own words are kept
+    assert "권한 없음" in issue.explain("ko") and "pods" in issue.explain("ko") and issue.explain("en") == issue.message
     assert len(snap.namespaces) == 4 and len(snap.workloads) == 2  # the other kinds are still read
 
 
@@ -127,6 +128,7 @@ def test_timeout_on_one_kind(kube_double: KubeDouble, tmp_path: Path) -> None:
     assert time.monotonic() - started < 2.5  # one timeout, no read retries
     [issue] = snap.issues
     assert issue.kind == "Pod" and issue.status is None and "timed out" in issue.message
+    assert "시간이 초과" in issue.explain("ko")
     assert snap.pods == [] and len(snap.namespaces) == 4
 
 
@@ -191,3 +193,44 @@ def test_unusable_kubeconfig(tmp_path: Path, kube_double: KubeDouble) -> None:
     with pytest.raises(ClusterError) as caught:
         read_live(kubeconfig=tmp_path / "absent", context=None, timeout=1.0)
     assert "absent" in caught.value.en
+
+
+def test_expired_continue_token_restarts_the_list_once(kube_double: KubeDouble, tmp_path: Path) -> None:
+    kube_double.fault(kind="pods", status=410, after=1, times=1, message="The provided continue parameter is too old")
+    snap = live(kube_double, tmp_path, page_size=2)
+    assert snap.issues == [] and len(snap.pods) == 6  # no pod counted twice
+    starts = [c for c in kube_double.list_calls("pods") if "continue" not in c.query]
+    assert len(starts) == 2
+
+
+def test_throttled_requests_are_retried_after_retry_after(kube_double: KubeDouble, tmp_path: Path) -> None:
+    kube_double.fault(kind="pods", status=429, times=2, retry_after=0)
+    snap = live(kube_double, tmp_path)
+    assert snap.issues == [] and len(snap.pods) == 6
+    assert len(kube_double.list_calls("pods")) == 3
+
+
+def test_throttling_that_never_ends_is_reported(kube_double: KubeDouble, tmp_path: Path) -> None:
+    kube_double.fault(kind="services", status=429, retry_after=0, message="too many requests")
+    [issue] = live(kube_double, tmp_path).issues
+    assert (issue.kind, issue.status) == ("Service", 429) and "too many requests" in issue.message
+    assert len(kube_double.list_calls("services")) == 4
+
+
+def test_synthetic_cluster_parity_and_paging(kube_double_factory: Factory, tmp_path: Path) -> None:
+    """The benchmark's generator (full-size pods: managedFields, status, probes) read live and from its dump."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from synth_cluster import synth_objects
+
+    objects = list(synth_objects(namespaces=20, pods=100, nodes=4))
+    dump = tmp_path / "synth.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "items": objects, "kind": "List"}, indent=2), encoding="utf-8")
+    double = kube_double_factory(dump, crd_groups="all")
+    from_api = live(double, tmp_path, page_size=25)
+    assert normalised(from_api) == normalised(read_dump(dump))
+    assert len(from_api.pods) == 100 and len(double.list_calls("pods")) == math.ceil(100 / 25)
+    sidecars = [p for p in from_api.pods if any(c.name == "istio-proxy" for c in p.containers)]
+    assert 0 < len(sidecars) < 100

@@ -11,6 +11,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def events_url(server: Server) -> str:
     return f"http://127.0.0.1:{server.port}/slack/events"
 
 
-def wait_response(slack: SlackDouble, name: str) -> dict[str, object]:
+def wait_response(slack: SlackDouble, name: str) -> dict[str, Any]:
     call = slack.wait_for(
         lambda calls: next((c for c in calls if c.method == "response_url" and c.body["_to"] == name), None)
     )
@@ -73,7 +74,7 @@ def slash(server: Server, slack: SlackDouble, text: str, **kw: str) -> tuple[int
     return status, body, name
 
 
-def blob(body: dict[str, object]) -> str:
+def blob(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -144,7 +145,7 @@ def test_slash_command_acks_fast_and_answers_ephemerally(server: Server, slack: 
     assert ack_seconds < 1.0
     answer = wait_response(slack, name)
     assert answer["response_type"] == "ephemeral"
-    assert answer["blocks"][0]["type"] == "header"  # type: ignore[index]
+    assert answer["blocks"][0]["type"] == "header"
     assert "help [COMMAND]" in blob(answer)
 
 
@@ -180,6 +181,29 @@ def test_user_text_reaches_slack_escaped(server: Server, slack: SlackDouble) -> 
     assert "&lt;!channel&gt;" in answer
     for word in ("@here", "@everyone", "@channel"):
         assert word not in answer
+
+
+def test_a_question_with_broadcast_mentions_reaches_slack_escaped(server: Server, slack: SlackDouble) -> None:
+    _, _, name = slash(server, slack, "ask <!channel> is ambient ready for production? @here &lt;!everyone&gt;")
+    answer = blob(wait_response(slack, name))
+    assert "&lt;!channel&gt; is ambient ready for production? @\u2060here &lt;!everyone&gt;" in answer
+    assert "<!channel>" not in answer and "<!everyone>" not in answer and "@here" not in answer
+
+
+def test_advise_offers_its_questions_as_buttons_and_a_click_adds_a_need(server: Server, slack: SlackDouble) -> None:
+    _, _, name = slash(server, slack, "advise")
+    first = wait_response(slack, name)
+    needs = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert len(needs) == len(default_knowledge().decision.needs)
+    l7 = next(e for e in needs if json.loads(e["value"])["needs"] == ["l7"])
+    clicked = rid()
+    payload = block_action_payload(slack, l7["action_id"], l7["value"], ephemeral=True, response=clicked)
+    assert post_signed(events_url(server), block_action_form(payload))[0] == 200
+    refined = wait_response(slack, clicked)
+    assert refined["replace_original"] is True
+    assert "sidecar" in blob(refined).lower() or "waypoint" in blob(refined).lower()
+    left = [json.loads(e["value"])["needs"] for b in refined["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert left and all(chosen[0] == "l7" and len(chosen) == 2 for chosen in left)  # the next click adds to l7
 
 
 def test_public_posts_in_channel_and_its_thread_becomes_a_conversation(server: Server, slack: SlackDouble) -> None:

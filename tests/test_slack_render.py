@@ -20,9 +20,9 @@ from bot.slack.render import (
     render,
     split_text,
 )
-from handlers.reply import Action, FindingItem, Reply, Section, Table
+from handlers.reply import Action, FindingItem, Reply, Section, Severity, Table
 
-SEVERITIES = ("blocker", "waypoint", "warning", "info")
+SEVERITIES: tuple[Severity, ...] = ("blocker", "waypoint", "warning", "info")
 
 
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -71,7 +71,7 @@ def huge_reply() -> Reply:
     findings = [
         FindingItem(
             code=f"code-{i}",
-            severity=SEVERITIES[i % 4],  # type: ignore[arg-type]
+            severity=SEVERITIES[i % 4],
             resource=f"EnvoyFilter/ns-{i}/filter-{i}",
             message="x" * 400,
             kb="ambient-limitations",

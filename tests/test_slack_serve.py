@@ -8,11 +8,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
+from bot.slack.serve import Server
+from cluster.snapshot import Snapshot
 from tests.slack_double import SIGNING_SECRET, SlackDouble, post_signed, slash_form
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,8 +61,11 @@ def closed_port() -> int:
         ),
     ],
 )
-def test_bad_settings_stop_with_one_clear_line(args: list[str], env: dict[str, str], expected: str) -> None:
+def test_bad_settings_stop_with_one_clear_line(
+    args: list[str], env: dict[str, str], expected: str, tmp_path: Path
+) -> None:
     env = clean_env(MESHBOT_SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/", **env)
+    env["MESHBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'meshbot.sqlite'}"
     result = serve(*args, env=env)
     assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
@@ -68,8 +74,13 @@ def test_bad_settings_stop_with_one_clear_line(args: list[str], env: dict[str, s
     assert "Traceback" not in result.stderr
 
 
-def test_a_token_slack_rejects_is_one_clear_line(slack: SlackDouble) -> None:
-    env = clean_env(SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s", MESHBOT_SLACK_API_URL=slack.api_url)
+def test_a_token_slack_rejects_is_one_clear_line(slack: SlackDouble, tmp_path: Path) -> None:
+    env = clean_env(
+        MESHBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'meshbot.sqlite'}",
+        SLACK_BOT_TOKEN="xoxb-revoked",
+        SLACK_SIGNING_SECRET="s",
+        MESHBOT_SLACK_API_URL=slack.api_url,
+    )
     result = serve("--mode", "http", "--port", "0", env=env)
     assert result.returncode == 3
     assert result.stderr.strip() == (
@@ -77,8 +88,9 @@ def test_a_token_slack_rejects_is_one_clear_line(slack: SlackDouble) -> None:
     )
 
 
-def test_sigterm_stops_gracefully_after_answering(slack: SlackDouble) -> None:
+def test_sigterm_stops_gracefully_after_answering(slack: SlackDouble, tmp_path: Path) -> None:
     env = clean_env(
+        MESHBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'meshbot.sqlite'}",
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         MESHBOT_SLACK_API_URL=slack.api_url,
@@ -109,3 +121,38 @@ def test_sigterm_stops_gracefully_after_answering(slack: SlackDouble) -> None:
             process.kill()
     answered = [c for c in slack.of("response_url") if c.body["_to"] == "term1"]
     assert answered, "the command acked before SIGTERM was never answered"
+
+
+def slow_reader(seconds: float) -> Callable[[], Snapshot]:
+    """The demo cluster, read slowly: a cluster read still in flight when SIGTERM arrives."""
+    from cluster.demo import DEMO_PATH
+    from cluster.dump import read_dump
+
+    def read() -> Snapshot:
+        time.sleep(seconds)
+        return read_dump(DEMO_PATH)
+
+    return read
+
+
+@pytest.mark.parametrize(("grace", "delivered"), [(10.0, True), (0.2, False)])
+def test_stop_delivers_answers_in_flight_within_the_grace_period(
+    slack: SlackDouble, grace: float, delivered: bool
+) -> None:
+    settings = Settings(
+        slack_bot_token=slack.bot_token, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url
+    )
+    server = Server(settings, "http", read_cluster=slow_reader(1.0), host="127.0.0.1", port=0)
+    server.start()
+    name = f"drain-{grace}"
+    status, _ = post_signed(f"http://127.0.0.1:{server.port}/slack/events", slash_form(slack, "status", response=name))
+    assert status == 200
+    started = time.monotonic()
+    assert server.stop(grace=grace) is delivered
+    answered = [c for c in slack.of("response_url") if c.body["_to"] == name]
+    if delivered:
+        assert answered and "payments" in answered[0].text()  # delivered before stop() returned
+        assert time.monotonic() - started < 5
+    else:
+        assert not answered  # stop() gave up waiting; the work thread still finishes before the process exits
+        slack.wait_for(lambda calls: [c for c in calls if c.method == "response_url" and c.body["_to"] == name])

@@ -14,7 +14,7 @@ from bot.poster import PostError, SlackPoster
 from bot.state import BotState
 from bot.store import SCHEMA_VERSION, AuditEntry, DigestRun, Store
 from handlers.ports import MigrationRecord
-from handlers.reply import Reply, Section
+from handlers.reply import Reply
 
 
 def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
@@ -39,7 +39,9 @@ class HistoryDouble(SlackDouble):
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "conversations.history":
             posted = [c for c in self.of("chat.postMessage") if c.body.get("channel") == body.get("channel")]
-            messages = [{"ts": c.result["ts"], "text": c.body.get("text"), "metadata": c.body.get("metadata")} for c in posted]
+            messages = [
+                {"ts": c.result["ts"], "text": c.body.get("text"), "metadata": c.body.get("metadata")} for c in posted
+            ]
             return {"ok": True, "messages": list(reversed(messages))}
         return super()._answer(method, body)
 
@@ -62,10 +64,11 @@ CREATE TABLE digest_subscriptions (id INTEGER PRIMARY KEY, channel VARCHAR(64), 
 CREATE TABLE digest_runs (id INTEGER PRIMARY KEY, channel VARCHAR(64), ts VARCHAR(32), state JSON,
   status VARCHAR(16), payload JSON, created_at DATETIME, posted_at DATETIME);
 CREATE TABLE migrations (id INTEGER PRIMARY KEY, namespace VARCHAR(63), channel VARCHAR(64), thread_ts VARCHAR(32),
-  phase INTEGER, phase_started_at DATETIME, checklist JSON, status VARCHAR(16), started_by VARCHAR(64), started_at DATETIME);
+  phase INTEGER, phase_started_at DATETIME, checklist JSON, status VARCHAR(16), started_by VARCHAR(64),
+  started_at DATETIME);
 INSERT INTO digest_subscriptions VALUES (7, 'COPS', 'every 1h', '["payments"]', 'UALICE', '2026-01-02 03:04:05');
-INSERT INTO migrations VALUES (1, 'payments', 'CMIG', '1700000000.000100', 2, '2026-01-01 00:00:00', '{"istio-version": true}',
-  'active', 'UBOB', '2026-01-01 00:00:00');
+INSERT INTO migrations VALUES (1, 'payments', 'CMIG', '1700000000.000100', 2, '2026-01-01 00:00:00',
+  '{"istio-version": true}', 'active', 'UBOB', '2026-01-01 00:00:00');
 """
 
 
@@ -87,6 +90,7 @@ def test_upgrade_from_a_version_1_file_keeps_its_data(tmp_path: Path) -> None:
     state = BotState(store, None, render)
     [sub] = state.subscriptions()
     assert (sub.id, sub.channel, sub.schedule, sub.namespaces) == (7, "COPS", "every 1h", ["payments"])
+    assert sub.language == "en"  # column added by the version 4 step, filled for old rows
     record = state.migration("payments")
     assert record is not None and record.phase == 2 and record.checklist == {"istio-version": True}
     assert record.reminded_phase is None and record.observed == {}
@@ -106,7 +110,9 @@ def test_subscriptions_and_migrations_survive_reopening(tmp_path: Path) -> None:
     state = BotState(Store(url), None, render)
     first = state.subscribe("COPS", "@daily", [], "UALICE")
     state.subscribe("CDEV", "every 6h", ["orders"], "UBOB")
-    state.save_migration(MigrationRecord(namespace="orders", channel="CDEV", thread_ts="1.2", phase_started_at=datetime.now(UTC)))
+    state.save_migration(
+        MigrationRecord(namespace="orders", channel="CDEV", thread_ts="1.2", phase_started_at=datetime.now(UTC))
+    )
     later = BotState(Store(url), None, render)
     assert [(s.channel, s.schedule) for s in later.subscriptions()] == [("COPS", "@daily"), ("CDEV", "every 6h")]
     assert later.migration_for_thread("CDEV", "1.2") is not None

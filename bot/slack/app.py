@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+import handlers
 from bot.config import Settings, SettingsError
 from bot.slack import actions
 from bot.slack.delivery import Delivery, payload_get
@@ -31,6 +32,7 @@ from bot.slack.work import Work
 from cluster.snapshot import Snapshot
 from handlers import COMMANDS
 from handlers.messages import msg
+from handlers.ports import StatePort
 
 LOG = logging.getLogger("meshbot.slack")
 
@@ -90,6 +92,7 @@ def build(
     read_cluster: Callable[[], Snapshot] | None,
     threads: ThreadMemory | None = None,
     work: Work | None = None,
+    state: StatePort | None = None,
 ) -> SlackApp:
     if not settings.slack_bot_token:
         raise SettingsError("serve needs SLACK_BOT_TOKEN (xoxb-…, OAuth & Permissions > Bot User OAuth Token)")
@@ -99,7 +102,7 @@ def build(
         app = App(
             client=client,
             signing_secret=settings.slack_signing_secret or "",
-            process_before_response=True,
+            process_before_response=False,
             listener_executor=ThreadPoolExecutor(max_workers=ACK_WORKERS, thread_name_prefix="meshbot-ack"),
             logger=logging.getLogger("meshbot.bolt"),
             name="meshbot",
@@ -110,13 +113,23 @@ def build(
     threads = threads or MemoryThreads()
     slack = SlackApp(
         app=app,
-        router=Router(settings, shared),
+        router=Router(settings, shared, state=state),
         delivery=Delivery(client, threads),
         threads=threads,
         work=work or Work(),
     )
     _listen(slack, settings)
+    warm_up(slack)
     return slack
+
+
+def warm_up(slack: SlackApp) -> None:
+    """Load the knowledge base and UI texts and render once before serving: the first commands after a
+    (re)start would otherwise pay for it, and its CPU time would delay the acks arriving meanwhile."""
+    ctx = slack.router.context(Asker(user="", channel=""), "en", reads_cluster=False)
+    render(handlers.run_text("help", [], ctx))  # not router.run: no metrics or audit line for this
+    if "ask" in COMMANDS:  # the Korean tokenizer loads its model on first use (~1.5 s)
+        render(handlers.run_text("ask", ["앰비언트 모드가 뭐야?"], ctx))
 
 
 def _listen(slack: SlackApp, settings: Settings) -> None:
@@ -125,25 +138,28 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
     @app.command(settings.command)
     def slash(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         text = str(body.get("text") or "")
+        asker = Asker(user=str(body.get("user_id") or ""), channel=str(body.get("channel_id") or ""))
         first = text.split()[0].lower() if text.split() else ""
-        slow = first in COMMANDS and COMMANDS[first].reads_cluster
+        slow = first in COMMANDS and COMMANDS[first].reads_cluster and router.cluster_allowed(asker.channel)
         language = router.command_language(text)
         ack(text=msg("slack.working", language) if slow else "")  # a visible "working" only where it takes time
-        asker = Asker(user=str(body.get("user_id") or ""), channel=str(body.get("channel_id") or ""))
         work.submit(answer_command, text, asker, respond)
 
     def answer_command(text: str, asker: Asker, respond: Respond) -> None:
         outcome = router.command(text, asker)
-        message = render(outcome.reply)
-        delivery.answer_command(
-            respond,
-            message,
-            public=outcome.public,
-            channel=asker.channel,
-            user=asker.user,
-            command=outcome.command,
-            language=outcome.reply.language,
-        )
+        try:
+            delivery.answer_command(
+                respond,
+                render(outcome.reply),
+                public=outcome.public,
+                channel=asker.channel,
+                user=asker.user,
+                command=outcome.command,
+                language=outcome.reply.language,
+            )
+        except Exception:
+            LOG.exception("delivering the answer to %s failed", outcome.command)
+            respond(text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
 
     @app.event("app_mention")
     def mention(event: dict[str, Any]) -> None:
@@ -164,8 +180,13 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
         bot_user = context.bot_user_id or ""
         if bot_user and f"<@{bot_user}" in text:
             return  # app_mention answers it
-        if thread_ts and thread_ts != event.get("ts") and slack.threads.knows(channel, str(thread_ts)):
-            work.submit(answer_question, text, event, channel, str(thread_ts))
+        if thread_ts and thread_ts != event.get("ts"):
+            work.submit(answer_thread_reply, text, event, channel, str(thread_ts))
+
+    def answer_thread_reply(text: str, event: dict[str, Any], channel: str, thread_ts: str) -> None:
+        """Only threads meshbot started or answered (looked up here, off the ack path: it may hit the store)."""
+        if slack.threads.knows(channel, thread_ts) or router.in_migration_thread(channel, thread_ts):
+            answer_question(text, event, channel, thread_ts)
 
     def answer_question(text: str, event: dict[str, Any], channel: str, thread_ts: str | None) -> None:
         asker = Asker(user=str(event.get("user") or ""), channel=channel, thread_ts=thread_ts)

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import handlers
 from bot import logs, metrics
 from bot.config import Settings
+from bot.slack.escape import truncate
 from cluster.snapshot import Snapshot
 from handlers import COMMANDS, Action, Context, Reply, Section, UsageError
 from handlers.cluster_question import answer_cluster_question
 from handlers.messages import msg
+from handlers.ports import StatePort
 from knowledge import KnowledgeBase, Language
 from knowledge import default as default_knowledge
 
@@ -34,6 +36,8 @@ PUBLIC_FLAG = re.compile(r"(?:^|\s)--public(?=\s|$)")
 LANG_FLAG = re.compile(r"(?:^|\s)--lang(?:=|\s+)(ko|en)(?=\s|$)")
 ADVISE_NEED = "advise.need"
 PLAN = "plan"
+QUESTION_MARK = "❓ "
+MAX_QUOTE = 300
 FREE_TEXT = {"ask"}
 """Commands whose whole argument is a sentence: taken verbatim, so "what's" needs no quoting."""
 
@@ -73,49 +77,84 @@ class Router:
         settings: Settings,
         read_cluster: Callable[[], Snapshot] | None,
         kb: Callable[[], KnowledgeBase] = default_knowledge,
+        state: StatePort | None = None,
     ) -> None:
         self.settings = settings
         self.read_cluster = read_cluster
         self.kb = kb
+        self.state = state
+        """The store behind `digest` and `migrate`; None where no store is configured."""
 
     # --- permissions -------------------------------------------------------------------------
 
+    def grant(self, channel: str) -> tuple[bool, list[str] | None]:
+        """May this channel run cluster commands, and on which namespaces (None: all)?
+
+        MESHBOT_CLUSTER_CHANNELS lists channel ids, each optionally limited to namespaces:
+        `C0123,C0456:payments|orders`. MESHBOT_CLUSTER_NAMESPACES limits every channel.
+        """
+        everywhere = self.settings.cluster_namespaces
+        channels = self.settings.cluster_channels
+        if channels is None:
+            return True, everywhere
+        for item in channels:
+            channel_id, _, limited = item.partition(":")
+            if channel_id != channel:
+                continue
+            names = [n for n in limited.split("|") if n] or None
+            if names is None:
+                return True, everywhere
+            return True, names if everywhere is None else [n for n in names if n in everywhere]
+        return False, None
+
     def cluster_allowed(self, channel: str) -> bool:
-        allowed = self.settings.cluster_channels
-        return allowed is None or channel in allowed
+        return self.grant(channel)[0]
 
     def _refusal(self, asker: Asker, name: str, args: object, language: Language) -> Reply | None:
         """A polite refusal when this channel or namespace may not be read from Slack, else None."""
-        if not self.cluster_allowed(asker.channel):
-            channels = self.settings.cluster_channels or []
+        allowed_here, namespaces = self.grant(asker.channel)
+        if not allowed_here:
+            channels = [c.partition(":")[0] for c in self.settings.cluster_channels or []]
             # Channel ids in code: the renderer escapes every text, so `<#C…>` links are not available here.
             where = ", ".join(f"`{c}`" for c in channels) or msg("slack.refused.nowhere", language)
             return notice(msg("slack.refused.channel", language, channels=where), language)
-        allowed = self.settings.cluster_namespaces
-        if allowed is None:
+        if namespaces is None:
             return None
         namespace = getattr(args, "namespace", None)
-        listed = ", ".join(f"`{n}`" for n in allowed)
+        if namespace is None and name == "migrate":
+            words = getattr(args, "words", None) or []
+            namespace = words[-1] if words else None  # `migrate ACTION [N] NAMESPACE`
+        listed = ", ".join(f"`{n}`" for n in namespaces) or "-"
         if namespace is None:
             return notice(msg("slack.refused.whole_cluster", language, namespaces=listed), language)
-        if namespace not in allowed:
+        if namespace not in namespaces:
             return notice(msg("slack.refused.namespace", language, namespaces=listed), language)
         return None
 
     # --- running -------------------------------------------------------------------------------
 
     def context(self, asker: Asker, language: Language, *, reads_cluster: bool) -> Context:
-        ctx = Context(
+        # Where the command was asked: a tracked migration's thread fills in its namespace.
+        return Context(
             kb=self.kb(),
             read_cluster=self.read_cluster if reads_cluster else None,
             language=language,
             root_namespace=self.settings.root_namespace,
+            state=self.state,
+            channel=asker.channel or None,
+            thread_ts=asker.thread_ts,
+            user=asker.user,
         )
-        # Where the command was asked: a tracked migration's thread fills in its namespace.
-        for name, value in (("channel", asker.channel), ("thread_ts", asker.thread_ts), ("user", asker.user)):
-            if hasattr(ctx, name):
-                setattr(ctx, name, value)
-        return ctx
+
+    def in_migration_thread(self, channel: str, thread_ts: str) -> bool:
+        """Threads of tracked migrations are the bot's too (it posts their progress there)."""
+        if self.state is None:
+            return False
+        try:
+            return self.state.migration_for_thread(channel, thread_ts) is not None
+        except Exception:
+            LOG.exception("looking up a migration thread failed")
+            return False
 
     def run(self, name: str, argv: list[str], asker: Asker, language: Language) -> Reply:
         """Run one command with permission checks, metrics and an audit line; never raises."""
@@ -175,6 +214,10 @@ class Router:
             except ValueError as exc:
                 return Outcome(notice(msg("slack.quoting", language, error=str(exc)), language, error=True), name)
         reply = self.run(name, argv, asker, language)
+        if name in FREE_TEXT and argv:
+            # An ephemeral answer does not show what was typed: quote the question (escaped like all text).
+            quoted = Section(text=QUESTION_MARK + truncate(argv[0], MAX_QUOTE))
+            reply = reply.model_copy(update={"sections": [quoted, *reply.sections]})
         if name == "advise" and not argv and not reply.error and not reply.actions:
             reply = self.with_need_buttons(reply, [], language)
         elif COMMANDS[name].reads_cluster and not reply.error:
@@ -207,11 +250,14 @@ class Router:
         started = time.perf_counter()
         ctx = self.context(asker, language, reads_cluster=True)
         try:
-            reply = answer_cluster_question(question, ctx, namespaces=self.settings.cluster_namespaces)
+            reply = answer_cluster_question(question, ctx, namespaces=self.grant(asker.channel)[1])
         except Exception:
             LOG.exception("cluster question failed")
             return None
         if reply is not None:
+            namespace, command = reply.data.get("namespace"), reply.data.get("command")
+            if isinstance(namespace, str) and isinstance(command, str) and not reply.error:
+                reply = with_plan_button(reply, command, [namespace], language)
             metrics.observe_command("cluster-question", "error" if reply.error else "ok", time.perf_counter() - started)
             logs.audit(
                 user=asker.user, channel=asker.channel, command="cluster-question", outcome="ok", surface="slack"
@@ -256,8 +302,8 @@ class Router:
             for need in self.kb().decision.needs
             if need.key not in chosen
         ]
-        if not buttons:
-            return reply
+        if not buttons or any(a.action_id == ADVISE_NEED for a in reply.actions):
+            return reply  # nothing left to ask, or the handler asks itself
         sections = [*reply.sections, Section(text=msg("slack.advise.pick", language))]
         return reply.model_copy(update={"sections": sections, "actions": [*reply.actions, *buttons]})
 
@@ -266,6 +312,8 @@ def with_plan_button(reply: Reply, name: str, argv: list[str], language: Languag
     """A report about one namespace offers its migration plan, unless the handler already does."""
     if name == "plan" or "plan" not in COMMANDS or any(a.action_id == PLAN for a in reply.actions):
         return reply
+    if "notice" in reply.data:
+        return reply  # a refusal offers nothing to click
     try:
         namespace = getattr(handlers.parse(name, argv), "namespace", None)
     except UsageError:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Literal
 
+from sqlalchemy.exc import SQLAlchemyError
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -23,6 +24,7 @@ from bot.config import Settings, SettingsError
 from bot.slack.app import SlackApp, build
 from bot.slack.web import MAX_BODY, WebApp
 from cluster.snapshot import Snapshot
+from handlers.ports import StatePort
 
 LOG = logging.getLogger("meshbot.serve")
 Mode = Literal["socket", "http"]
@@ -60,10 +62,11 @@ class Server:
         host: str | None = None,
         port: int | None = None,
         ping_interval: float = PING_SECONDS,
+        state: StatePort | None = None,
     ) -> None:
         check(settings, mode)
         self.mode = mode
-        self.slack: SlackApp = build(settings, read_cluster=read_cluster)
+        self.slack: SlackApp = build(settings, read_cluster=read_cluster, state=state)
         self.socket: Any = None
         self._stopping = threading.Event()
         self._last_connected = 0.0
@@ -139,9 +142,19 @@ class Server:
         return delivered
 
 
-def run(settings: Settings, mode: Mode, *, read_cluster: Callable[[], Snapshot] | None, port: int | None) -> int:
-    """Serve until SIGTERM or SIGINT."""
-    server = Server(settings, mode, read_cluster=read_cluster, port=port)
+def run(settings: Settings, mode: Mode, *, port: int | None) -> int:
+    """Serve until SIGTERM or SIGINT, with the schedules (digests, migration checks) in the same process."""
+    check(settings, mode)
+    from bot.leader import default_identity
+    from bot.runtime import build_runtime
+    from bot.scheduling import start_scheduling
+
+    identity = settings.identity or default_identity()
+    try:
+        runtime = build_runtime(settings, identity=identity)
+    except (SQLAlchemyError, OSError) as exc:  # the store cannot open its database
+        raise SettingsError(f"cannot start the store ({settings.database_url}): {exc}".splitlines()[0]) from None
+    server = Server(settings, mode, read_cluster=runtime.read_cluster, state=runtime.state, port=port)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -149,11 +162,14 @@ def run(settings: Settings, mode: Mode, *, read_cluster: Callable[[], Snapshot] 
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    stop_scheduling = start_scheduling(settings, runtime, identity=identity)
     server.start()
     print(f"meshbot serving ({mode} mode) on http://{server.http.effective_host}:{server.port}", flush=True)
     while not stop.wait(0.5):
         pass
     LOG.info("stopping: delivering %d answer(s) in flight", server.slack.work.inflight)
+    stop_scheduling()
     delivered = server.stop()
+    runtime.state.store.close()
     print("meshbot stopped" + ("" if delivered else " (some answers were cut short)"), flush=True)
     return 0

@@ -16,8 +16,9 @@ class CniDetection:
     name: str  # "Cilium" or "Calico eBPF"
 
 
-def _images(w: Workload) -> str:
-    return " ".join(c.image for c in w.containers).lower()
+def _repos(w: Workload) -> set[str]:
+    """Image repository basenames: `quay.io/cilium/cilium:v1.15@sha256:…` -> `cilium`."""
+    return {c.image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower() for c in w.containers}
 
 
 def _env(w: Workload, name: str) -> str | None:
@@ -34,12 +35,12 @@ def detect_cni(workloads: list[Workload]) -> list[CniDetection]:
     for w in workloads:
         if w.kind != "DaemonSet":
             continue
-        names = {w.meta.name, *(c.name for c in w.containers)}
-        if "cilium" in names or "cilium-agent" in names or "/cilium:" in _images(w) or "cilium/cilium" in _images(w):
+        names = {c.name for c in w.containers}
+        repos = _repos(w)
+        # The agent only: cilium-envoy and the operator run beside it and would repeat the finding.
+        if "cilium-agent" in names or "cilium" in repos:
             found.append(CniDetection(w, "Cilium"))
-        elif ("calico-node" in names or "calico/node" in _images(w)) and (
-            (_env(w, "FELIX_BPFENABLED") or "").lower() == "true"
-        ):
+        elif "calico-node" in {*names, w.meta.name} and ((_env(w, "FELIX_BPFENABLED") or "").lower() == "true"):
             found.append(CniDetection(w, "Calico eBPF"))
     return found
 

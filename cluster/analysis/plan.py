@@ -15,6 +15,10 @@ from cluster.analysis.model import Analysis, NamespaceView
 from cluster.analysis.modes import sidecar_labels
 
 RESTARTABLE = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset"}
+GATEWAY_API_CRDS = (
+    "kubectl get crd gateways.gateway.networking.k8s.io || "
+    'kubectl kustomize "github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.1" | kubectl apply -f -'
+)
 KIND_PLURAL = {
     "EnvoyFilter": "envoyfilter",
     "PeerAuthentication": "peerauthentication",
@@ -104,6 +108,7 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
             f"helm upgrade istiod istio/istiod -n {root} --reuse-values --set profile=ambient --wait",
             f"helm install istio-cni istio/cni -n {root} --set profile=ambient --wait",
             f"helm install ztunnel istio/ztunnel -n {root} --wait",
+            "# installed with istioctl instead: istioctl install --set profile=ambient --skip-confirmation",
         ]
     steps.append(Step("plan.step.prepare", prepare))
 
@@ -116,6 +121,8 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
     if unserved:
         commands = []
         if not analysis.waypoints.serves_anything_in(name):
+            if "Gateway" in analysis.snapshot.missing_kinds:  # waypoints are Gateway API Gateways
+                commands.append(GATEWAY_API_CRDS)
             commands.append(f"istioctl waypoint apply -n {name} --enroll-namespace --wait")
             waypoint_applied = True
         selector_bound = sorted({f.resource for f in ns.findings if f.code == "selector-policy-l7"})
@@ -138,10 +145,10 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
         if ns.labels.get(L.DATAPLANE_MODE) != "ambient":
             switch.append(f"kubectl label namespace {name} {L.DATAPLANE_MODE}=ambient")
         steps.append(Step("plan.step.switch", switch))
-        if restarts or bare:
-            steps.append(Step("plan.step.restart", restarts + bare))
     else:
         steps.append(Step("plan.step.already-ambient"))
+    if restarts or bare:  # also in an ambient namespace whose pods still run the sidecars they started with
+        steps.append(Step("plan.step.restart", restarts + bare))
 
     verify = [f"istioctl analyze -n {name}", "istioctl ztunnel-config workloads"]
     verify.append(

@@ -15,6 +15,7 @@ L7_SOURCE_FIELDS = ("requestPrincipals", "notRequestPrincipals")
 # Condition keys ztunnel cannot evaluate (it only knows source/destination ip, port, namespace, principal).
 L7_CONDITION_PREFIXES = ("request.", "experimental.")
 L7_ACTIONS = frozenset({"CUSTOM", "AUDIT"})
+HTTP_MATCH_FIELDS = frozenset({"uri", "headers", "method", "queryParams", "authority", "scheme", "withoutHeaders"})
 LUA_MARKERS = ("envoy.filters.http.lua", "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua")
 
 
@@ -98,7 +99,29 @@ def vs_l7_features(virtual_service: Resource) -> list[str]:
             found.append("retries")
         if _weighted_destinations(route) > 1:
             found.append("traffic splitting")
+    if _routes_by_request_match(virtual_service):
+        found.append("traffic splitting")
     return list(dict.fromkeys(found))
+
+
+def _destinations(http: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (str(r["destination"].get("host")), str(r["destination"].get("subset") or ""))
+        for r in _dicts(http.get("route"))
+        if isinstance(r.get("destination"), dict)
+    }
+
+
+def _routes_by_request_match(virtual_service: Resource) -> bool:
+    """Requests matched on HTTP attributes (headers, URI ...) sent to different destinations: a canary split."""
+    routes = list(_dicts(virtual_service.spec.get("http")))
+    matched = any(
+        any(isinstance(m, dict) and set(m) & HTTP_MATCH_FIELDS for m in http.get("match") or []) for http in routes
+    )
+    destinations: set[tuple[str, str]] = set()
+    for http in routes:
+        destinations |= _destinations(http)
+    return matched and len(destinations) > 1
 
 
 def _strings(value: Any) -> Iterator[str]:

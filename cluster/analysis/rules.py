@@ -1,4 +1,22 @@
-"""The finding rules (DESIGN.md "Findings"), each precise enough that near-misses stay quiet."""
+"""The finding rules (DESIGN.md "Findings"), each precise enough that near-misses stay quiet.
+
+Decisions worth knowing:
+- Cluster-level: istio-version-too-old (blocker below 1.22, ambient's first supported (Beta)
+  release per the seed; 1.22-1.23 get a "production guidance 1.24+" note instead), kernel-too-old
+  (per node, minimum configurable, default the seed's 5.8: Istio publishes none) and
+  cni-compatibility (Cilium agent; Calico only with FELIX_BPFENABLED=true). A cluster blocker blocks
+  every namespace's verdict.
+- Scope: a resource applies to its own namespace; one in the root namespace applies mesh-wide
+  unless its selector picks no workload pod there. Resources bound only to gateway pods or to an
+  ingress Gateway (targetRefs) are the gateway's business, not the namespace's data plane.
+- Waypoint findings carry `served`: a waypoint already serves the target (targetRefs Service or
+  waypoint, or the namespace for namespace-wide config). Selector-bound config is never served,
+  since waypoints ignore selectors; in an ambient namespace anything unserved is a blocker.
+- init-container-networking: any init container the application added (not istio-init,
+  istio-validation or a native sidecar) in a candidate namespace. Whether it reaches the network
+  cannot be read from a spec, and its traffic is captured differently in ambient: a warning to verify.
+- kube-* and the Istio root namespace are shown by status/mtls but never prechecked.
+"""
 
 from __future__ import annotations
 
@@ -88,7 +106,9 @@ class NamespaceRules:
         results: list[bool] = []
         for host in vs.spec.get("hosts") or []:
             parts = str(host).split(".")
-            ns = parts[1] if len(parts) > 1 and (len(parts) == 2 or parts[2] == "svc") else self.name
+            if len(parts) > 2 and parts[2] != "svc":
+                continue  # not a Kubernetes service name (an external host)
+            ns = parts[1] if len(parts) > 1 else self.name
             if (ns, parts[0]) in wps.services:
                 results.append(wps.for_service_name(ns, parts[0]) is not None)
         return all(results) if results else wps.serves_anything_in(self.name)
@@ -192,8 +212,13 @@ class NamespaceRules:
             if p.mode != "none":
                 continue
             decision = self.a.mtls.workload(self.name, p.pod.meta.labels)
-            if decision.mode == "STRICT" or "STRICT" in decision.ports.values():
-                by_source.setdefault(decision.source, []).append(p.workload_ref.split(" ", 1)[1])
+            if decision.mode == "STRICT":
+                source = decision.source
+            elif "STRICT" in decision.ports.values() and decision.policy is not None:
+                source = ref(decision.policy)  # STRICT on some ports only, from the workload policy
+            else:
+                continue
+            by_source.setdefault(source, []).append(p.workload_ref.split(" ", 1)[1])
         return [
             Finding("strict-with-unmeshed-pods", source, self.name, _names(pods), count=len(pods))
             for source, pods in by_source.items()
@@ -223,6 +248,12 @@ def _waypoint_needs(analysis: Analysis, waypoint: Waypoint, users: list[str], l7
                     return True
                 if kind in ("WasmPlugin", "Telemetry") and any(x.get("kind") == "Service" for x in refs):
                     return True
+        # Gateway API mesh routes (parentRefs to a Service or to the waypoint), once the reader lists them.
+        for kind in ("HTTPRoute", "GRPCRoute"):
+            for route in analysis.resources(kind, ns):
+                parents = [p for p in route.spec.get("parentRefs") or [] if isinstance(p, dict)]
+                if any(p.get("kind") == "Service" or p.get("name") == waypoint.name for p in parents):
+                    return True
     return False
 
 
@@ -251,7 +282,7 @@ def cluster_rules(analysis: Analysis) -> list[Finding]:
                 analysis.version.source,
                 version=fmt(newest) or "",
                 minimum=opts.version_minimum,
-                detail=f"ambient needs {opts.version_minimum}+ (GA, production guidance: {opts.production_version}+)",
+                detail=f"ambient Beta from {opts.version_minimum}, GA in 1.24.0, production {opts.production_version}+",
             )
         )
     for node in old_kernels(analysis.snapshot.nodes, opts.kernel_minimum):

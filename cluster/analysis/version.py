@@ -86,5 +86,9 @@ def istio_version(snapshot: Snapshot) -> IstioVersion:
         for ns, name, labels in istiods:
             if _is_istiod(name, labels) and (v := parse_revision(labels.get(L.REVISION, ""))):
                 found.setdefault(v, f"istio.io/rev of {ns}/{name}")
+    if not found:  # no istiod visible (e.g. a namespace-scoped dump): revision names on namespaces
+        for meta in snapshot.namespaces:
+            if v := parse_revision(meta.labels.get(L.REVISION, "")):
+                found.setdefault(v, f"istio.io/rev of namespace {meta.name}")
     ordered = tuple(sorted(found))
     return IstioVersion(ordered, found[ordered[-1]] if ordered else "")
