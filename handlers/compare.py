@@ -36,7 +36,7 @@ def compare(args: argparse.Namespace, ctx: Context) -> Reply:
 
 
 def table(rows: list[ComparisonRow], lang: Language) -> Table:
-    columns = [msg(f"table.{c}", lang) for c in ("aspect", "sidecar", "ambient", "kb")]
+    columns = [msg(f"compare.col.{c}", lang) for c in ("aspect", "sidecar", "ambient", "kb")]
     return Table(
         columns=columns, rows=[[r.aspect.in_(lang), r.sidecar.in_(lang), r.ambient.in_(lang), r.kb] for r in rows]
     )

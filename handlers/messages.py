@@ -36,5 +36,6 @@ def _messages() -> dict[str, Message]:
 
 def msg(key: str, language: Language, **fields: Any) -> str:
     """The UI text `key` in `language`, with `{field}` placeholders filled."""
-    text = getattr(_messages()[key], language)
+    message = _messages()[key]
+    text = message.ko if language == "ko" else message.en
     return text.format(**fields) if fields else text

@@ -114,3 +114,10 @@ def test_unknown_need_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["advise", "--need", "telepathy"]) == 2
     err = capsys.readouterr().err
     assert "Unknown need `telepathy`" in err and "resource-efficiency" in err and "Traceback" not in err
+
+
+def test_trade_off_is_spelled_out(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["advise", "--need", "per-pod-metrics", "--need", "resource-efficiency", "--lang", "ko"]) == 0
+    out = capsys.readouterr().out
+    assert "추천: **sidecar** 모드" in out
+    assert "완전히 충족되지 않는 요구: resource-efficiency" in out and "충돌 해결 규칙" in out

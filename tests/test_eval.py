@@ -50,11 +50,15 @@ def test_eval_mixes_languages(evalset: EvalSet) -> None:
 
 def test_top1_accuracy_and_refusal(kb: KnowledgeBase, evalset: EvalSet) -> None:
     misses = []
+    per_language = {"ko": [0, 0], "en": [0, 0]}
     for item in evalset.in_scope:
         result = search(kb, item.q)
         got = result.best.entry_id if result.best else None
+        per_language[result.language][1] += 1
         if got not in [item.id, *item.alt]:
             misses.append(f"{item.q!r}: want {item.id}, got {got} ({result.refusal or 'ranked'})")
+        else:
+            per_language[result.language][0] += 1
     wrongly_found = [q for q in evalset.out_of_scope if search(kb, q).found]
     top1 = 1 - len(misses) / len(evalset.in_scope)
     refusal = 1 - len(wrongly_found) / len(evalset.out_of_scope)
@@ -63,6 +67,7 @@ def test_top1_accuracy_and_refusal(kb: KnowledgeBase, evalset: EvalSet) -> None:
         f"\nask eval: top-1 source accuracy {top1:.3f} ({n_in - len(misses)}/{n_in}), "
         f"refusal accuracy {refusal:.3f} ({n_out - len(wrongly_found)}/{n_out})"
     )
+    print("  by question language: " + ", ".join(f"{lang} {ok}/{n}" for lang, (ok, n) in per_language.items()))
     for miss in misses:
         print("  miss:", miss)
     for q in wrongly_found:
