@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.state import BotState
 
 
 def register(commands: Any, output: argparse.ArgumentParser, cluster: argparse.ArgumentParser) -> None:
@@ -48,11 +51,27 @@ STATEFUL = frozenset({"digest", "migrate"})
 """Handler commands that need the store and Slack (handlers.ports.StatePort)."""
 
 
-def state_for(settings: Settings) -> Any:
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable MESHBOT_DATABASE_URL)"
+
+
+def state_for(settings: Settings) -> BotState:
     """The StatePort of the terminal: the same store and Slack poster as the bot."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.runtime import build_state
 
-    return build_state(settings, identity="cli")
+    try:
+        return build_state(settings, identity="cli")
+    except (SQLAlchemyError, ValueError) as exc:
+        raise SettingsError(f"cannot open the store {safe_url(settings.database_url)}: {exc}".splitlines()[0]) from None
 
 
 def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:

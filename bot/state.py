@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.poster import PostError, SlackPoster
 from bot.store import DigestRun, DigestSubscription, Migration, Store
@@ -16,6 +16,8 @@ from handlers.reply import Reply
 from knowledge import Language
 
 LOG = logging.getLogger(__name__)
+
+KEEP_RUNS = 100
 
 Render = Callable[[Reply], tuple[str, list[dict[str, Any]]]]
 """A Reply as Slack's fallback text and Block Kit blocks."""
@@ -175,6 +177,7 @@ class BotState:
                             payload={"text": text, "blocks": blocks},
                         )
                     )
+                self._prune(channel, scope)
                 return Delivery(channel=channel, ts=ts, action="updated")
         # Intent first: a crash after this line is re-driven by resume_pending, never lost.
         with self.store.session() as s:
@@ -191,7 +194,26 @@ class BotState:
             run_id, created = run.id, run.created_at
         ts = poster.post(channel, text, blocks, key=f"digest-run:{run_id}", since=created)
         self._mark_posted(run_id, ts)
+        self._prune(channel, scope)
         return Delivery(channel=channel, ts=ts, action="posted")
+
+    def _prune(self, channel: str, scope: str) -> None:
+        """Keep the newest KEEP_RUNS digests of a channel and scope: history for "what changed", bounded."""
+        with self.store.session() as s:
+            keep = (
+                select(DigestRun.id)
+                .where(DigestRun.channel == channel, DigestRun.scope == scope)
+                .order_by(DigestRun.id.desc())
+                .limit(KEEP_RUNS)
+            )
+            s.execute(
+                delete(DigestRun).where(
+                    DigestRun.channel == channel,
+                    DigestRun.scope == scope,
+                    DigestRun.status != "pending",
+                    DigestRun.id.not_in(keep.scalar_subquery()),
+                )
+            )
 
     def resume_pending(self, channel: str | None = None) -> int:
         """Finish digests whose post was interrupted: find them in Slack, or post them now. Returns how many."""
@@ -256,6 +278,6 @@ class BotState:
         self.on_change()
         return record
 
-    def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> str:
+    def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None) -> str:
         text, blocks = self.render(reply)
-        return self._poster().post(channel, text, blocks, thread_ts=thread_ts)
+        return self._poster().post(channel, text, blocks, thread_ts=thread_ts, key=key, since=self.now())

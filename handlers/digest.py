@@ -94,85 +94,81 @@ def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     reads_cluster=True,
 )
 def digest(args: argparse.Namespace, ctx: Context) -> Reply:
-    lang = ctx.language
     state = state_of(ctx)
     words: list[str] = list(args.words)
-    channel: str | None = args.channel
+    named: str | None = args.channel  # a channel the user named (`list` then shows only its subscriptions)
     if words and channel_word(words[0]):
-        channel = channel_word(words.pop(0))
-    named = channel  # a channel the user named: `list` shows only its subscriptions
-    channel = channel or ctx.channel
+        named = channel_word(words.pop(0))
+    channel = named or ctx.channel
     if args.action == "list":
-        subs = state.subscriptions(named)
-        if not subs:
-            return Reply(
-                title=msg("digest.list.title", lang),
-                sections=[Section(text=msg("digest.list.empty", lang))],
-                data={"subscriptions": []},
-                language=lang,
-            )
-        cols = [msg(f"digest.col.{c}", lang) for c in ("id", "channel", "schedule", "namespaces")]
-        rows = [[str(s.id), s.channel, s.schedule, ", ".join(s.namespaces) or msg("digest.all", lang)] for s in subs]
-        return Reply(
-            title=msg("digest.list.title", lang),
-            sections=[Section(table=Table(columns=cols, rows=rows))],
-            data={"subscriptions": [s.model_dump(mode="json") for s in subs]},
-            language=lang,
-        )
+        return _list(state, named, ctx)
     if args.action == "unsubscribe":
-        target = words[0] if words else None
-        if target is not None and target.isdigit():
-            gone = state.unsubscribe(subscription_id=int(target))
-        elif channel:
-            gone = state.unsubscribe(channel=channel)
-        else:
-            raise UsageError(msg("digest.need_channel", lang))
-        text = (
-            msg("digest.unsubscribed", lang, ids=", ".join(str(s.id) for s in gone))
-            if gone
-            else msg("digest.none_to_remove", lang)
-        )
-        return Reply(
-            title=msg("digest.title", lang),
-            sections=[Section(text=text)],
-            data={"removed": [s.id for s in gone]},
-            language=lang,
-        )
+        return _unsubscribe(state, words, channel, ctx)
     if not channel:
-        raise UsageError(msg("digest.need_channel", lang))
+        raise UsageError(msg("digest.need_channel", ctx.language))
     if args.action == "subscribe":
-        schedule, rest = split_schedule(words)
-        schedule = schedule or DEFAULT_SCHEDULE
-        try:
-            trigger_for(schedule)
-        except ScheduleError as exc:
-            raise UsageError(str(exc)) from None
-        namespaces = namespaces_of(rest, ctx)
-        sub = state.subscribe(channel, schedule, namespaces, ctx.user, ctx.language)
-        scope = msg("digest.scope", lang, namespaces=", ".join(f"`{n}`" for n in namespaces)) if namespaces else ""
-        text = msg("digest.subscribed", lang, channel=channel, id=sub.id, schedule=schedule, scope=scope)
-        return Reply(
-            title=msg("digest.title", lang),
-            sections=[Section(text=text)],
-            data={"subscription": sub.model_dump(mode="json")},
-            language=lang,
-        )
-    # now
-    namespaces = namespaces_of(words, ctx)
-    try:
-        reply, delivery = deliver_digest(ctx, channel, namespaces)
-    except DeliveryError as exc:  # Slack kept failing after every retry: say so, never a traceback
-        return Reply(
-            title=msg("digest.title", lang),
-            sections=[Section(text=msg("digest.failed", lang, error=str(exc)))],
-            data={"error": str(exc)},
-            language=lang,
-            error=True,
-            exit_code=4,
-        )
-    text = msg(
-        "digest.posted", lang, action=msg(f"digest.action.{delivery.action}", lang), channel=channel, ts=delivery.ts
+        return _subscribe(state, words, channel, ctx)
+    return _now(words, channel, ctx)
+
+
+def _notice(text: str, ctx: Context, **data: object) -> Reply:
+    return Reply(
+        title=msg("digest.title", ctx.language), sections=[Section(text=text)], data=data, language=ctx.language
     )
+
+
+def _list(state: StatePort, channel: str | None, ctx: Context) -> Reply:
+    lang = ctx.language
+    subs = state.subscriptions(channel)
+    if not subs:
+        return _notice(msg("digest.list.empty", lang), ctx, subscriptions=[])
+    cols = [msg(f"digest.col.{c}", lang) for c in ("id", "channel", "schedule", "namespaces")]
+    rows = [[str(s.id), s.channel, s.schedule, ", ".join(s.namespaces) or msg("digest.all", lang)] for s in subs]
+    return Reply(
+        title=msg("digest.list.title", lang),
+        sections=[Section(table=Table(columns=cols, rows=rows))],
+        data={"subscriptions": [s.model_dump(mode="json") for s in subs]},
+        language=lang,
+    )
+
+
+def _unsubscribe(state: StatePort, words: list[str], channel: str | None, ctx: Context) -> Reply:
+    lang = ctx.language
+    if words and words[0].isdigit():
+        gone = state.unsubscribe(subscription_id=int(words[0]))
+    elif channel:
+        gone = state.unsubscribe(channel=channel)
+    else:
+        raise UsageError(msg("digest.need_channel", lang))
+    ids = ", ".join(str(s.id) for s in gone)
+    text = msg("digest.unsubscribed", lang, ids=ids) if gone else msg("digest.none_to_remove", lang)
+    return _notice(text, ctx, removed=[s.id for s in gone])
+
+
+def _subscribe(state: StatePort, words: list[str], channel: str, ctx: Context) -> Reply:
+    lang = ctx.language
+    schedule, rest = split_schedule(words)
+    schedule = schedule or DEFAULT_SCHEDULE
+    try:
+        trigger_for(schedule)
+    except ScheduleError as exc:
+        raise UsageError(str(exc)) from None
+    namespaces = namespaces_of(rest, ctx)
+    sub = state.subscribe(channel, schedule, namespaces, ctx.user, lang)
+    scope = msg("digest.scope", lang, namespaces=", ".join(f"`{n}`" for n in namespaces)) if namespaces else ""
+    text = msg("digest.subscribed", lang, channel=channel, id=sub.id, schedule=schedule, scope=scope)
+    return _notice(text, ctx, subscription=sub.model_dump(mode="json"))
+
+
+def _now(words: list[str], channel: str, ctx: Context) -> Reply:
+    lang = ctx.language
+    try:
+        reply, delivery = deliver_digest(ctx, channel, namespaces_of(words, ctx))
+    except DeliveryError as exc:  # Slack kept failing after every retry: say so, never a traceback
+        failed = _notice(msg("digest.failed", lang, error=str(exc)), ctx, error=str(exc))
+        return failed.model_copy(update={"error": True, "exit_code": 4})
+    action = msg(f"digest.action.{delivery.action}", lang)
+    text = msg("digest.posted", lang, action=action, channel=channel, ts=delivery.ts)
     return Reply(
         title=msg("digest.title", lang),
         sections=[Section(text=text), *reply.sections],

@@ -9,6 +9,7 @@ tick the checklist items the cluster shows done; phase timers remind there once 
 from __future__ import annotations
 
 import argparse
+import hashlib
 
 from handlers.context import Context
 from handlers.digest import NAMESPACE, state_of
@@ -130,6 +131,10 @@ def start(namespace: str, ctx: Context, state: StatePort, channel: str) -> Reply
     )
 
 
+def _fingerprint(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
 def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool = True) -> Reply:
     """Compare the namespace with the last check; post what moved (and any due phase reminder) into the thread."""
     lang = ctx.language
@@ -173,7 +178,8 @@ def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool
     )
     posted: list[str] = []
     if post and changed and record.thread_ts:
-        posted.append(state.post(record.channel, reply, thread_ts=record.thread_ts))
+        key = f"migration:{namespace}:{record.thread_ts}:{_fingerprint(lines)}"
+        posted.append(state.post(record.channel, reply, thread_ts=record.thread_ts, key=key))
     days = due_reminder(record.phase, record.phase_started_at, state.now(), record.reminded_phase)
     reminder = phase(record.phase)
     if days is not None and reminder is not None and reminder.reminder is not None:
@@ -182,7 +188,8 @@ def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool
             title=msg("migrate.reminder.title", lang, namespace=namespace), sections=[Section(text=text)], language=lang
         )
         if post and record.thread_ts:
-            posted.append(state.post(record.channel, note, thread_ts=record.thread_ts))
+            key = f"migration:{namespace}:{record.thread_ts}:reminder-{record.phase}"
+            posted.append(state.post(record.channel, note, thread_ts=record.thread_ts, key=key))
         record = record.model_copy(update={"reminded_phase": record.phase})
         reply.sections.append(Section(text=text))
     update: dict[str, object] = {"observed": observation.model_dump(mode="json")}

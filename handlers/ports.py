@@ -97,8 +97,11 @@ class MigrationPort(Protocol):
 
     def save_migration(self, record: MigrationRecord) -> MigrationRecord: ...
 
-    def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> str:
-        """Post a message (in a thread when thread_ts is given); returns its ts."""
+    def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None) -> str:
+        """Post a message (in a thread when thread_ts is given); returns its ts.
+
+        `key` identifies the message: a retry after Slack may have taken it finds it instead of posting twice.
+        """
         ...
 
 

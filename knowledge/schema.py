@@ -163,6 +163,9 @@ class Vocabulary(Strict):
     terms: list[Term] = Field(min_length=1)
     off_topic: list[str] = []
     """Words that mark a question as about something else when no strong domain term is present."""
+    other_meshes: list[str] = []
+    """Other meshes, gateways and proxies (linkerd, kong …): a question about one is refused even with a
+    mesh word in it ("envoy gateway vs kong"), unless the best entry names it. Also counted as off-topic."""
     not_covered: list[str] = []
     """Mesh topics this knowledge base does not explain (rate limiting, circuit breaking …): a question
     about one is refused unless the best entry mentions it, rather than answered with a near miss."""

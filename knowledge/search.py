@@ -5,8 +5,10 @@ languages, tokenized by `knowledge.text.Analyzer`. Whether the top entry really 
 separate decision, because BM25 always ranks something first:
 
 1. the question must be about an Istio mesh: one strong domain term (istio, 사이드카, ztunnel …),
-   or two weak ones (migration + tracing …), and no word naming another product (kafka, nginx …)
-   unless the top entry's title, tags or questions name it too.
+   or two weak ones (migration + tracing …); without a strong term, no word naming another
+   product (kafka, nginx …); and never another mesh or gateway (linkerd, kong …) unless the top
+   entry's title, tags or questions name it too. Other products may come up in a mesh question
+   ("our init container pulls from vault … in ambient?"), competing meshes are another subject.
    One weak term is not enough: "how do I roll back a deployment?" and "init container 순서" are
    Kubernetes questions, and refusing wrongly costs less than answering wrongly;
 2. a mesh topic the knowledge base is known not to cover (rate limiting, circuit breaking …,
@@ -148,8 +150,8 @@ class Index:
         strong = bool(present & analyzer.strong)
         if not strong and analyzer.mentions_off_topic(question):
             return "off-topic"
-        if any(not set(toks) <= top_head for _, toks in analyzer.off_topics(present)):
-            return "off-topic"  # "envoy gateway vs kong", "ambient에서 kafka": the mesh word does not make it ours
+        if any(not set(toks) <= top_head for _, toks in analyzer.other_meshes_named(present)):
+            return "off-topic"  # "envoy gateway vs kong gateway": the mesh word does not make it ours
         if not strong and len(present & analyzer.weak) < 2:
             return "no-domain"
         if any(not set(toks) <= top_head for _, toks in analyzer.uncovered_topics(present)):

@@ -79,7 +79,7 @@ class Analyzer:
         self.canonical = {t.term for t in vocab.terms}
         self.strong = {t.term for t in vocab.terms if t.domain == "strong"}
         self.weak = {t.term for t in vocab.terms if t.domain == "weak"}
-        off_topic = sorted({clean(w) for w in vocab.off_topic}, key=len, reverse=True)
+        off_topic = sorted({clean(w) for w in [*vocab.off_topic, *vocab.other_meshes]}, key=len, reverse=True)
         self._off_topic_re = re.compile("|".join(_pattern(w) for w in off_topic)) if off_topic else None
         self.stop_en = {clean(w) for w in vocab.stopwords_en}
         self.stop_ko = {clean(w) for w in vocab.stopwords_ko}
@@ -90,7 +90,7 @@ class Analyzer:
         self.longest_variant = max((len(WORD.findall(v)) for v in variants), default=1)
         self.phrase_starts = {_squash(w[0]) for v in variants if len(w := WORD.findall(v)) > 1}
         self.not_covered = self._topics(vocab.not_covered)
-        self.off_topic_words = self._topics(vocab.off_topic)
+        self.other_meshes = self._topics(vocab.other_meshes)
 
     def _topics(self, names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
         return [(name, tuple(u.word for u in self.units(name))) for name in names]
@@ -138,9 +138,9 @@ class Analyzer:
         """The `not_covered` topics whose every token is among `tokens`."""
         return [(topic, toks) for topic, toks in self.not_covered if toks and set(toks) <= tokens]
 
-    def off_topics(self, tokens: set[str]) -> list[tuple[str, tuple[str, ...]]]:
-        """The `off_topic` names (other products, other fields) whose every token is among `tokens`."""
-        return [(name, toks) for name, toks in self.off_topic_words if toks and set(toks) <= tokens]
+    def other_meshes_named(self, tokens: set[str]) -> list[tuple[str, tuple[str, ...]]]:
+        """The `other_meshes` names whose every token is among `tokens`."""
+        return [(name, toks) for name, toks in self.other_meshes if toks and set(toks) <= tokens]
 
     def units(self, text: str) -> list[Unit]:
         units: list[Unit] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,6 +87,12 @@ def agent(call: Call) -> str:
     """The replica that made the call (its identity is in the user agent)."""
     ua = call.headers.get("user-agent", "")
     return ua.split(" ")[0].removeprefix("meshbot/")
+
+
+def scheduled_runs(logs: list[Path], job_id: str) -> list[str]:
+    """The scheduled times of the runs of `job_id`, across the logs of every replica (APScheduler logs each run)."""
+    pattern = re.compile(rf'Running job "{re.escape(job_id)} \(.*\)" \(scheduled at ([^)]+)\)')
+    return [m.group(1) for log in logs if log.exists() for m in pattern.finditer(log.read_text())]
 
 
 def wait_until(predicate: Any, timeout: float, step: float = 0.1) -> Any:

@@ -67,6 +67,12 @@ def test_out_of_scope_is_refused(kb: KnowledgeBase) -> None:
         assert result.best is None and result.see_also() == []
 
 
+def test_another_mesh_is_refused_even_with_a_mesh_word(kb: KnowledgeBase) -> None:
+    result = search(kb, "istio ambient vs linkerd")
+    assert not result.found and result.refusal == "off-topic"
+    assert search(kb, "istio ambient envoyfilter").found  # the same question without linkerd is ours
+
+
 def test_two_weak_terms_without_a_strong_one_still_count(kb: KnowledgeBase) -> None:
     # l7 and strict are weak in the fixture vocabulary: together they mark the mesh domain
     assert search(kb, "strict l7").found

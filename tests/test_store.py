@@ -14,7 +14,7 @@ from bot.poster import PostError, SlackPoster
 from bot.state import BotState
 from bot.store import SCHEMA_VERSION, AuditEntry, DigestRun, Store
 from handlers.ports import MigrationRecord
-from handlers.reply import Reply
+from handlers.reply import Reply, Section
 
 
 def render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
@@ -37,8 +37,13 @@ class HistoryDouble(SlackDouble):
         return status, head, body
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        if method == "conversations.history":
-            posted = [c for c in self.of("chat.postMessage") if c.body.get("channel") == body.get("channel")]
+        if method in ("conversations.history", "conversations.replies"):
+            posted = [
+                c
+                for c in self.of("chat.postMessage")
+                if c.body.get("channel") == body.get("channel")
+                and (method == "conversations.history" or c.body.get("thread_ts") == body.get("ts"))
+            ]
             messages = [
                 {"ts": c.result["ts"], "text": c.body.get("text"), "metadata": c.body.get("metadata")} for c in posted
             ]
@@ -172,3 +177,33 @@ def test_an_intent_left_by_a_crash_is_posted_once_on_restart(tmp_path: Path, sla
         runs = {r.channel: r for r in s.query(DigestRun)}
     assert runs["CB"].ts == taken and runs["CA"].status == runs["CB"].status == "posted"
     assert state.resume_pending() == 0
+
+
+def test_a_thread_post_slack_took_before_failing_is_found_in_the_thread(tmp_path: Path, slack: HistoryDouble) -> None:
+    state = BotState(Store(f"sqlite:///{tmp_path / 'db.sqlite'}"), poster_for(slack), render)
+    assert state.poster is not None
+    state.poster.sleep = lambda _s: None  # no real waiting between retries
+    root = state.post("CMIG", Reply(title="root", sections=[Section(text="x")]))
+    slack.take_then_fail.append("chat.postMessage")
+    progress = Reply(title="progress", sections=[Section(text="labels swapped")])
+    ts = state.post("CMIG", progress, thread_ts=root, key="migration:payments:1")
+    in_thread = [c for c in slack.of("chat.postMessage") if c.body.get("thread_ts") == root]
+    assert len(in_thread) == 1 and ts == in_thread[0].result["ts"]
+    assert slack.of("conversations.replies")
+
+
+def test_digest_history_is_bounded_per_channel(
+    tmp_path: Path, slack: HistoryDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.state
+
+    monkeypatch.setattr(bot.state, "KEEP_RUNS", 2)
+    state = BotState(Store(f"sqlite:///{tmp_path / 'db.sqlite'}"), poster_for(slack), render)
+    for n in range(4):
+        state.publish_digest("CA", Reply(title=f"digest {n}"), {"n": n}, replace_previous=False)
+    state.publish_digest("CB", Reply(title="other"), {"n": 9}, replace_previous=False)
+    with state.store.session() as s:
+        kept = sorted((r.channel, r.state["n"]) for r in s.query(DigestRun))
+    assert kept == [("CA", 2), ("CA", 3), ("CB", 9)]
+    last = state.last_digest("CA")
+    assert last is not None and last.state == {"n": 3}
