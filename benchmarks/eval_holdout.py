@@ -57,28 +57,50 @@ class Tally(BaseModel):
     top3: int = 0
     false_refusals: int = 0
 
+    def share(self, k: int) -> str:
+        return f"{k / self.n:.3f}" if self.n else "-"
+
     def line(self) -> str:
-        pct = (lambda k: f"{k / self.n:.3f}") if self.n else (lambda k: "-")
         return (
-            f"top-1 {pct(self.top1)} ({self.top1}/{self.n})  top-3 {pct(self.top3)} ({self.top3}/{self.n})  "
+            f"top-1 {self.share(self.top1)} ({self.top1}/{self.n})  "
+            f"top-3 {self.share(self.top3)} ({self.top3}/{self.n})  "
             f"false refusals {self.false_refusals}/{self.n}"
         )
+
+
+class Miss(BaseModel):
+    group: Group
+    q: str
+    expect: list[str]
+    got: str | None
+    score: float | None
+    found: bool
+    refusal: str | None
+    coverage: float
+    top3: list[str]
+
+
+class WronglyFound(BaseModel):
+    q: str
+    got: str
+    score: float
+
+
+class Report(BaseModel):
+    tallies: dict[str, Tally]
+    refusal_n: int
+    refusal_correct: int
+    misses: list[Miss]
+    wrongly_found: list[WronglyFound]
 
 
 def ranked(result: SearchResult) -> list[str]:
     return [m.entry_id for m in result.matches]
 
 
-def describe(result: SearchResult) -> str:
-    top = result.matches[0] if result.matches else None
-    got = f"{top.entry_id} ({top.score:.2f})" if top else "nothing"
-    state = "found" if result.found else f"refused:{result.refusal}"
-    return f"{state}, top {got}, coverage {result.coverage:.2f}, ranked {ranked(result)[:3]}"
-
-
-def evaluate(kb: KnowledgeBase, evalset: HoldoutSet) -> dict[str, object]:
+def evaluate(kb: KnowledgeBase, evalset: HoldoutSet) -> Report:
     tallies: dict[str, Tally] = {g: Tally() for g in ("all", "ko", "en", "mixed")}
-    misses: list[dict[str, object]] = []
+    misses: list[Miss] = []
     for item in evalset.in_scope:
         result = search(kb, item.q)
         order = ranked(result)
@@ -93,55 +115,49 @@ def evaluate(kb: KnowledgeBase, evalset: HoldoutSet) -> dict[str, object]:
         if not hit1:
             top = result.matches[0] if result.matches else None
             misses.append(
-                {
-                    "group": item.group,
-                    "q": item.q,
-                    "expect": sorted(item.accepted),
-                    "got": top.entry_id if top else None,
-                    "score": top.score if top else None,
-                    "found": result.found,
-                    "refusal": result.refusal,
-                    "coverage": result.coverage,
-                    "top3": order[:3],
-                }
+                Miss(
+                    group=item.group,
+                    q=item.q,
+                    expect=sorted(item.accepted),
+                    got=top.entry_id if top else None,
+                    score=top.score if top else None,
+                    found=result.found,
+                    refusal=result.refusal,
+                    coverage=result.coverage,
+                    top3=order[:3],
+                )
             )
     wrongly_found = []
     for q in evalset.out_of_scope:
         result = search(kb, q)
         if result.found:
-            wrongly_found.append({"q": q, "got": ranked(result)[0], "score": result.matches[0].score})
+            wrongly_found.append(WronglyFound(q=q, got=result.matches[0].entry_id, score=result.matches[0].score))
     n_out = len(evalset.out_of_scope)
-    return {
-        "tallies": {k: t.model_dump() for k, t in tallies.items()},
-        "refusal": {"n": n_out, "correct": n_out - len(wrongly_found)},
-        "misses": misses,
-        "wrongly_found": wrongly_found,
-    }
+    return Report(
+        tallies=tallies,
+        refusal_n=n_out,
+        refusal_correct=n_out - len(wrongly_found),
+        misses=misses,
+        wrongly_found=wrongly_found,
+    )
 
 
-def print_report(report: dict[str, object]) -> None:
-    tallies = {k: Tally.model_validate(v) for k, v in report["tallies"].items()}  # type: ignore[attr-defined]
-    refusal = report["refusal"]
-    assert isinstance(refusal, dict)
-    n_out, ok = refusal["n"], refusal["correct"]
+def print_report(report: Report) -> None:
     print("ask hold-out evaluation")
     for key in ("all", "ko", "en", "mixed"):
-        print(f"  {key:5s} {tallies[key].line()}")
+        print(f"  {key:5s} {report.tallies[key].line()}")
+    n_out, ok = report.refusal_n, report.refusal_correct
     print(f"  refusal accuracy (out-of-scope -> found:false) {ok / n_out if n_out else 0:.3f} ({ok}/{n_out})")
-    misses = report["misses"]
-    assert isinstance(misses, list)
-    print(f"\nin-scope misses ({len(misses)}):")
-    for m in misses:
-        state = "REFUSED " + str(m["refusal"]) if not m["found"] else "wrong"
+    print(f"\nin-scope misses ({len(report.misses)}):")
+    for m in report.misses:
+        state = f"REFUSED {m.refusal}" if not m.found else "wrong"
         print(
-            f"  [{m['group']}] {m['q']!r}\n      want {'/'.join(m['expect'])}; got {m['got']} score {m['score']} "
-            f"({state}, coverage {m['coverage']}) top3 {m['top3']}"
+            f"  [{m.group}] {m.q!r}\n      want {'/'.join(m.expect)}; got {m.got} score {m.score} "
+            f"({state}, coverage {m.coverage}) top3 {m.top3}"
         )
-    wrong = report["wrongly_found"]
-    assert isinstance(wrong, list)
-    print(f"\nout-of-scope answered ({len(wrong)}):")
-    for w in wrong:
-        print(f"  {w['q']!r} -> {w['got']} score {w['score']}")
+    print(f"\nout-of-scope answered ({len(report.wrongly_found)}):")
+    for w in report.wrongly_found:
+        print(f"  {w.q!r} -> {w.got} score {w.score}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = evaluate(kb, evalset)
     if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        print(json.dumps(report.model_dump(), ensure_ascii=False, indent=2))
     else:
         print_report(report)
     return 0
