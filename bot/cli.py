@@ -69,6 +69,7 @@ def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
         read_cluster=reader_for(settings) if reads_cluster else None,
         language=settings.language,
         root_namespace=settings.root_namespace,
+        kernel_min=settings.kernel_min,
     )
 
 

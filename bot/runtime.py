@@ -57,6 +57,7 @@ class Runtime:
             read_cluster=self.read_cluster,
             language=language or self.settings.language,
             root_namespace=self.settings.root_namespace,
+            kernel_min=self.settings.kernel_min,
             state=self.state,
             channel=channel,
             thread_ts=thread_ts,

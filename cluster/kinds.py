@@ -35,6 +35,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("WasmPlugin", "extensions.istio.io", ("v1alpha1",), "wasmplugins", True),
     Kind("Telemetry", "telemetry.istio.io", ("v1", "v1alpha1"), "telemetries", True),
     Kind("Gateway", "gateway.networking.k8s.io", ("v1", "v1beta1"), "gateways", True),
+    # Mesh routes (parentRefs to a Service or a waypoint) are L7 work that a waypoint serves.
+    Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1", "v1beta1"), "httproutes", True),
+    Kind("GRPCRoute", "gateway.networking.k8s.io", ("v1", "v1alpha2"), "grpcroutes", True),
 )
 
 BY_KIND: dict[str, Kind] = {k.kind: k for k in KINDS}

@@ -38,7 +38,7 @@ def ask(args: argparse.Namespace, ctx: Context) -> Reply:
     if len(question) > MAX_QUESTION:
         notes.append(msg("ask.truncated", lang, length=len(question), limit=MAX_QUESTION))
         question = truncate(question, MAX_QUESTION)
-    result = search(ctx.kb, question)
+    result = search(ctx.kb, question, mesh_context=ctx.mesh_conversation)
     best = result.best
     return answer(ctx.kb, result, best, notes) if best else not_found(result.language, notes)
 

@@ -29,7 +29,7 @@ class Scope:
 
 
 def options(ctx: Context) -> Options:
-    return Options(root_namespace=ctx.root_namespace, kernel_minimum=str(getattr(ctx, "kernel_min", "5.8")))
+    return Options(root_namespace=ctx.root_namespace, kernel_minimum=ctx.kernel_min)
 
 
 def bad_namespace(name: str | None, ctx: Context) -> Reply | None:

@@ -30,6 +30,10 @@ class Context:
     thread_ts: str | None = None
     """The Slack thread it was asked in: a tracked migration's thread fills in its namespace."""
     user: str = ""
+    mesh_conversation: bool = False
+    """The conversation is already about the mesh (a migration thread): `ask` needs fewer mesh words."""
+    kernel_min: str = "5.8"
+    """Nodes with an older kernel get the `kernel-too-old` finding (MESHBOT_KERNEL_MIN)."""
     _snapshot: Snapshot | None = field(default=None, repr=False)
 
     def snapshot(self) -> Snapshot:
@@ -41,7 +45,3 @@ class Context:
                 )
             self._snapshot = self.read_cluster()
         return self._snapshot
-
-    def t(self, en: str, ko: str) -> str:
-        """Pick the text for the user's language."""
-        return ko if self.language == "ko" else en

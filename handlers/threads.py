@@ -56,6 +56,8 @@ def localise(reply: Reply, namespace: str) -> Reply:
 
 def run_in_thread(name: str, argv: Sequence[str], ctx: Context) -> Reply:
     """Run a command as asked in a Slack thread (any thread: only migration threads change anything)."""
-    reply = run_text(name, fill_namespace(name, argv, ctx), ctx)
     namespace = thread_namespace(ctx)
+    # A migration thread is about the mesh even when a reply does not say so ("how do I roll back?").
+    ctx.mesh_conversation = ctx.mesh_conversation or namespace is not None
+    reply = run_text(name, fill_namespace(name, argv, ctx), ctx)
     return localise(reply, namespace) if namespace and not reply.error else reply

@@ -123,7 +123,7 @@ class Index:
         }
         return [token for name, part in parts.items() for _ in range(FIELD_WEIGHTS[name]) for token in part]
 
-    def search(self, question: str) -> SearchResult:
+    def search(self, question: str, *, mesh_context: bool = False) -> SearchResult:
         language = language_of(question)
         units = [self._correct(unit) for unit in self.analyzer.units(question)]
         tokens = [token for unit in units for token in self._query_tokens(unit)]
@@ -135,7 +135,8 @@ class Index:
         top_doc = self.doc_sets[order[0]] if matches else set()
         top_head = self.head_sets[order[0]] if matches else set()
         coverage = self._coverage(units, top_doc)
-        refusal = self._refusal(question, {t for unit in units for t in unit.tokens}, top_head, coverage)
+        present = {t for unit in units for t in unit.tokens}
+        refusal = self._refusal(question, present, top_head, coverage, mesh_context=mesh_context)
         return SearchResult(refusal is None, language, matches, round(coverage, 3), refusal)
 
     def _scores(self, tokens: list[str]) -> npt.NDArray[np.float64]:
@@ -145,14 +146,17 @@ class Index:
         whole: npt.NDArray[np.float64] = self.bm25.get_scores(tokens).astype(np.float64)
         return whole + PHRASING_WEIGHT * best_phrasing
 
-    def _refusal(self, question: str, present: set[str], top_head: set[str], coverage: float) -> Refusal | None:
+    def _refusal(
+        self, question: str, present: set[str], top_head: set[str], coverage: float, *, mesh_context: bool
+    ) -> Refusal | None:
         analyzer = self.analyzer
         strong = bool(present & analyzer.strong)
         if not strong and analyzer.mentions_off_topic(question):
             return "off-topic"
         if any(not set(toks) <= top_head for _, toks in analyzer.other_meshes_named(present)):
             return "off-topic"  # "envoy gateway vs kong gateway": the mesh word does not make it ours
-        if not strong and len(present & analyzer.weak) < 2:
+        # In a mesh conversation one weak term is enough: "how do I roll back?" asked in a migration thread.
+        if not strong and len(present & analyzer.weak) < (1 if mesh_context else 2):
             return "no-domain"
         if any(not set(toks) <= top_head for _, toks in analyzer.uncovered_topics(present)):
             return "not-covered"
@@ -211,5 +215,6 @@ def index_for(kb: KnowledgeBase) -> Index:
         return cached[1]
 
 
-def search(kb: KnowledgeBase, question: str) -> SearchResult:
-    return index_for(kb).search(question)
+def search(kb: KnowledgeBase, question: str, *, mesh_context: bool = False) -> SearchResult:
+    """Rank the entries for `question`; `mesh_context`: the conversation is already about the mesh."""
+    return index_for(kb).search(question, mesh_context=mesh_context)

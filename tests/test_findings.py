@@ -578,3 +578,21 @@ def test_virtual_service_served_through_its_host_service() -> None:
     assert codes(served, "shop") == ["l7-traffic-needs-waypoint"]
     unserved = run(AMBIENT_NS, api, waypoint("shop"), service("shop", "api"), fqdn)
     assert "ambient-l7-without-waypoint" in codes(unserved, "shop")
+
+
+def test_a_waypoint_serving_a_mesh_http_route_is_needed() -> None:
+    ns = namespace("shop", **{"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"})
+    api = pod("shop", "api-1", app="api", ambient="enabled")
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "api-canary", "namespace": "shop"},
+        "spec": {
+            "parentRefs": [{"group": "", "kind": "Service", "name": "api"}],
+            "rules": [{"backendRefs": [{"name": "api-v1", "weight": 90}, {"name": "api-v2", "weight": 10}]}],
+        },
+    }
+    assert "waypoint-without-l7-need" in codes(run(ns, waypoint("shop"), api, service("shop", "api")), "shop")
+    assert "waypoint-without-l7-need" not in codes(
+        run(ns, waypoint("shop"), api, service("shop", "api"), route), "shop"
+    )

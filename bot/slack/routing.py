@@ -23,6 +23,7 @@ from handlers import COMMANDS, Action, Context, Reply, Section, UsageError
 from handlers.cluster_question import answer_cluster_question
 from handlers.messages import msg
 from handlers.ports import StatePort
+from handlers.threads import run_in_thread
 from knowledge import KnowledgeBase, Language
 from knowledge import default as default_knowledge
 
@@ -140,6 +141,7 @@ class Router:
             read_cluster=self.read_cluster if reads_cluster else None,
             language=language,
             root_namespace=self.settings.root_namespace,
+            kernel_min=self.settings.kernel_min,
             state=self.state,
             channel=asker.channel or None,
             thread_ts=asker.thread_ts,
@@ -174,7 +176,7 @@ class Router:
                     outcome = "refused"
                     return refusal
             ctx = self.context(asker, language, reads_cluster=cmd.reads_cluster)
-            reply = handlers.run_text(name, argv, ctx)
+            reply = run_in_thread(name, argv, ctx)
             outcome = "error" if reply.error else "ok"
             return reply
         except Exception:
@@ -184,6 +186,16 @@ class Router:
         finally:
             metrics.observe_command(name, outcome, time.perf_counter() - started)
             logs.audit(user=asker.user, channel=asker.channel, command=name, outcome=outcome, surface="slack")
+            self.audit_to_store(asker, name, outcome)
+
+    def audit_to_store(self, asker: Asker, name: str, outcome: str) -> None:
+        """The audit trail in the database too (who ran what, where, when); a store failure never fails a reply."""
+        if self.state is None:
+            return
+        try:
+            self.state.audit(user=asker.user, channel=asker.channel, command=name, outcome=outcome)
+        except Exception:
+            LOG.exception("writing the audit entry failed")
 
     def command_language(self, text: str) -> Language:
         """`--lang ko|en` if given, else Korean for Hangul, else the configured language."""
