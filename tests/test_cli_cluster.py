@@ -17,10 +17,11 @@ from cluster.demo import DEMO_PATH
 from cluster.snapshot import ReadIssue
 from handlers import Context, run_text
 from knowledge import default as default_kb
+from tests.shared_paths import CHECK_CONTRACT
 
 DEMO = ["--from-file", str(DEMO_PATH)]
 MESHBOT = Path(sys.executable).with_name("meshbot")
-CHECK_CONTRACT = Path("/work/shared/tools/check-contract")
+
 ALL_CODES = {
     "istio-version-too-old",
     "envoyfilter-unsupported",

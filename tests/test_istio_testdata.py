@@ -9,8 +9,8 @@ import pytest
 from cluster.dump import read_dump
 from handlers import Context, run_text
 from knowledge import default as default_kb
+from tests.shared_paths import ISTIO_TESTDATA as TESTDATA
 
-TESTDATA = Path("/work/shared/istio-testdata")
 FILES = sorted(TESTDATA.glob("*.yaml"))
 S, P = "STRICT", "PERMISSIVE"
 

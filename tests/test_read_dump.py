@@ -14,9 +14,10 @@ import yaml
 from cluster.dump import iter_objects, read_dump
 from cluster.errors import ClusterError
 from cluster.snapshot import Snapshot
+from tests.shared_paths import ISTIO_TESTDATA
 
 FIXTURE = Path(__file__).with_name("fixtures") / "small-cluster.yaml"
-ISTIO_TESTDATA = Path("/work/shared/istio-testdata")
+
 ISTIO_FILES = sorted(ISTIO_TESTDATA.glob("*.yaml"))
 
 
