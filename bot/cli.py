@@ -34,7 +34,8 @@ def cluster_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser, and the command names it knows."""
     parser = argparse.ArgumentParser(
         prog="meshbot",
         description="Istio sidecar/ambient chat-ops bot: knowledge, cluster analysis and Slack.",
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import extra_commands
 
     extra_commands.register(commands, output, cluster)
-    return parser
+    return parser, set(commands.choices)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -80,8 +81,14 @@ def emit(reply: Reply, output: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, known = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and not words[0].startswith("-") and words[0] not in known:
+        # An unknown command gets the whole help, not just argparse's one-line complaint.
+        print(f"meshbot: unknown command {words[0]!r}\n", file=sys.stderr)
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

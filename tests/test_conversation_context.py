@@ -44,3 +44,10 @@ def test_kernel_minimum_comes_from_the_setting(
     assert kernel_findings(capsys), "the demo cluster has a node on kernel 5.4, below the default 5.8"
     monkeypatch.setenv("MESHBOT_KERNEL_MIN", "5.3")
     assert kernel_findings(capsys) == []
+
+
+def test_an_unknown_cli_command_gets_the_whole_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrat", "payments"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'migrat'" in err
+    assert "precheck" in err and "migrate" in err  # the command list, not only a complaint
