@@ -169,11 +169,27 @@ class Vocabulary(Strict):
     not_covered: list[str] = []
     """Mesh topics this knowledge base does not explain (rate limiting, circuit breaking …): a question
     about one is refused unless the best entry mentions it, rather than answered with a near miss."""
+    modes: list[str] = []
+    """Terms naming the data-plane modes (ambient, sidecar). They occur in nearly every entry, so an entry
+    whose title names the one mode a question names is ranked a little higher (knowledge/search.py)."""
+    strong_patterns: list[str] = []
+    """Case-sensitive regexes over the question as typed that alone make it a mesh question: Istio's own
+    spellings a lower-cased word cannot tell apart (STRICT the mTLS mode, not TypeScript's strict mode)."""
     stopwords_en: list[str] = []
     stopwords_ko: list[str] = []
     """Filler words and endings dropped before matching (어떻게, 알려줘 …)."""
     particles_ko: list[str] = []
     """Korean particles/endings stripped from the end of a Hangul word (를, 에서, 인가요 …)."""
+
+    @field_validator("strong_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"strong pattern {pattern!r} is not a regex: {error}") from error
+        return patterns
 
     @field_validator("terms")
     @classmethod

@@ -49,6 +49,10 @@ PHRASING_WEIGHT = 1.0
 """Weight of the best-matching single example question (or title) next to the whole-entry score:
 a short Slack question resembles one phrasing more than the entry as a whole (the largest single
 gain in benchmarks/compare_tokenizers.py)."""
+MODE_TITLE_BOOST = 0.15
+"""Share added to the score of an entry whose title names the one mode the question names (vocabulary
+`modes`): "ambient architecture" then prefers the ambient architecture entry over the sidecar one,
+where both words occur everywhere. Measured on tests/eval_questions.yaml: 0.1-0.3 help, 0.5 hurts."""
 TOP_K = 5
 
 Refusal = Literal["empty", "off-topic", "no-domain", "not-covered", "low-coverage"]
@@ -111,7 +115,17 @@ class Index:
         self.idf = {token: math.log(1 + (n - count + 0.5) / (count + 0.5)) for token, count in df.items()}
         # A word no entry has weighs like the rarest known word, not more: Slack filler is unknown too.
         self.unknown_idf = max(self.idf.values(), default=1.0)
+        self.mode_titles = self._mode_titles(kb)
         self.latin_vocabulary = sorted(t for t in df if t.isascii() and len(t) >= FUZZY_MIN_LENGTH)
+
+    def _mode_titles(self, kb: KnowledgeBase) -> dict[str, npt.NDArray[np.float64]]:
+        """For each mode term, 1.0 for the entries whose title names it and no other mode."""
+        modes = set(kb.vocabulary.modes if kb.vocabulary else [])
+        titles = [set(self.analyzer.tokens(f"{e.title.en} {e.title.ko}")) for e in kb.entries.values()]
+        return {
+            mode: np.array([float(mode in title and not title & (modes - {mode})) for title in titles])
+            for mode in modes
+        }
 
     def _document(self, entry: Entry, *, body: bool = True) -> list[str]:
         tokens = self.analyzer.tokens
@@ -144,13 +158,17 @@ class Index:
         best_phrasing = np.zeros(len(self.ids))
         np.maximum.at(best_phrasing, self.phrasing_entry, self.phrasing_bm25.get_scores(tokens))
         whole: npt.NDArray[np.float64] = self.bm25.get_scores(tokens).astype(np.float64)
-        return whole + PHRASING_WEIGHT * best_phrasing
+        total = whole + PHRASING_WEIGHT * best_phrasing
+        named = [mode for mode in self.mode_titles if mode in tokens]
+        if len(named) == 1:
+            total = total * (1 + MODE_TITLE_BOOST * self.mode_titles[named[0]])
+        return total
 
     def _refusal(
         self, question: str, present: set[str], top_head: set[str], coverage: float, *, mesh_context: bool
     ) -> Refusal | None:
         analyzer = self.analyzer
-        strong = bool(present & analyzer.strong)
+        strong = bool(present & analyzer.strong) or analyzer.names_strong_pattern(question)
         if not strong and analyzer.mentions_off_topic(question):
             return "off-topic"
         if any(not set(toks) <= top_head for _, toks in analyzer.other_meshes_named(present)):

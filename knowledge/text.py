@@ -22,6 +22,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 """Syllables and jamo (ㅋㅋ, ㅠㅠ): any of them makes the question Korean."""
 WORD = re.compile(r"[a-z0-9][a-z0-9_.]*[a-z0-9]|[a-z0-9]|[\uac00-\ud7a3]+")
 LATIN_EDGE = "a-z0-9"
+HYPHENATED = re.compile(r"(?<![a-z0-9.-])[a-z0-9]+(?:-[a-z0-9]+)+(?![a-z0-9-])")
+"""A hyphen-joined Latin compound (use-waypoint, istio-cni-node), as typed."""
 
 
 def has_hangul(text: str) -> bool:
@@ -86,6 +88,11 @@ class Analyzer:
         self.particle_set = {clean(p) for p in vocab.particles_ko}
         self.longest_particle = max((len(p) for p in self.particle_set), default=0)
         variants = {clean(v): t.term for t in vocab.terms for v in [t.term, *t.variants]}
+        # A one-word hyphenated variant matches only hyphenated text: "waypoint-for" is a label key,
+        # "a waypoint for my namespace" is plain English that must keep its waypoint.
+        self.hyphenated = {v: term for v, term in variants.items() if HYPHENATED.fullmatch(v)}
+        variants = {v: term for v, term in variants.items() if v not in self.hyphenated}
+        self.strong_patterns = [re.compile(pattern) for pattern in vocab.strong_patterns]
         self.variant_term = {_squash("".join(WORD.findall(v))): term for v, term in variants.items()}
         self.longest_variant = max((len(WORD.findall(v)) for v in variants), default=1)
         self.phrase_starts = {_squash(w[0]) for v in variants if len(w := WORD.findall(v)) > 1}
@@ -102,9 +109,10 @@ class Analyzer:
         index): a variant may span several words ("service mesh"), a Latin one may carry a plural s,
         and a Hangul one takes its word's glued-on ending with it (사이드카를 -> sidecar).
         """
-        found = [_squash(w) for w in WORD.findall(clean(text))]
+        text = clean(text)
         if not self.synonyms:
-            return found
+            return [_squash(w) for w in WORD.findall(text)]
+        found = [_squash(w) for w in WORD.findall(HYPHENATED.sub(self._hyphenated_term, text))]
         out: list[str] = []
         i = 0
         while i < len(found):
@@ -112,6 +120,13 @@ class Analyzer:
             out.append(term if term else found[i])
             i += used
         return out
+
+    def _hyphenated_term(self, match: re.Match[str]) -> str:
+        compound = match[0]
+        for form in (compound, compound.removesuffix("s")):
+            if term := self.hyphenated.get(form):
+                return term
+        return compound
 
     def canonicalize(self, text: str) -> str:
         return " ".join(self.words(text))
@@ -133,6 +148,11 @@ class Analyzer:
     def mentions_off_topic(self, text: str) -> bool:
         """Whether the text names another product or field (kafka, nginx, 날씨 …)."""
         return self._off_topic_re is not None and self._off_topic_re.search(clean(text)) is not None
+
+    def names_strong_pattern(self, text: str) -> bool:
+        """Whether the text, case kept, spells something only Istio writes so (STRICT, IST0123, *.istio.io)."""
+        typed = unicodedata.normalize("NFKC", text)
+        return any(pattern.search(typed) for pattern in self.strong_patterns)
 
     def uncovered_topics(self, tokens: set[str]) -> list[tuple[str, tuple[str, ...]]]:
         """The `not_covered` topics whose every token is among `tokens`."""
@@ -200,5 +220,6 @@ def _pattern(variant: str) -> str:
 
 
 def _squash(text: str) -> str:
-    """A word or phrase as the variant table keys it: no spaces, hyphens or underscores."""
-    return text.replace(" ", "").replace("_", "").replace("-", "")
+    """A word or phrase as the variant table keys it: no spaces or hyphens. Underscores stay, so the
+    spaced words "waypoint for" never spell the term `waypoint_for` that a hyphenated compound becomes."""
+    return text.replace(" ", "").replace("-", "")
