@@ -12,6 +12,7 @@ from bot.render_text import render_json, render_text
 from handlers import COMMANDS, Context, Reply
 from knowledge import KnowledgeError
 from knowledge import default as default_knowledge
+from knowledge.text import has_hangul
 
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
@@ -52,13 +53,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     return parser, set(commands.choices)
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
+def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settings:
+    """Settings with the flags applied; words typed in Korean ask for Korean unless --lang says otherwise."""
+    typed_korean = any(has_hangul(word) for word in words)
     return load_settings(
         from_file=getattr(args, "from_file", None),
         kubeconfig=getattr(args, "kubeconfig", None),
         context=getattr(args, "context", None),
         root_namespace=getattr(args, "root_namespace", None),
-        language=getattr(args, "lang", None),
+        language=getattr(args, "lang", None) or ("ko" if typed_korean else None),
     )
 
 
@@ -93,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        settings = settings_from(args)
+        settings = settings_from(args, words)
         if args.command in COMMANDS:
             cmd = COMMANDS[args.command]
             ctx = context_for(settings, reads_cluster=cmd.reads_cluster)

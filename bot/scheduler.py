@@ -18,7 +18,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import logs, metrics
+from bot import logs
 from bot.runtime import Runtime
 from handlers.digest import deliver_digest
 from handlers.migrate import check
@@ -52,7 +52,6 @@ def run_digest(subscription_id: int) -> None:
     try:
         _, delivery = deliver_digest(ctx, sub.channel, sub.namespaces)
         outcome = delivery.action
-        metrics.DIGESTS_POSTED.inc()
     finally:
         logs.audit(user="scheduler", channel=sub.channel, command=f"digest:{subscription_id}", outcome=outcome)
         sched.runtime.state.audit(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from bot import metrics
 from bot.poster import PostError, SlackPoster
 from bot.store import DigestRun, DigestSubscription, Migration, Store
 from handlers.ports import Delivery, DeliveryError, DigestRecord, MigrationRecord, Subscription
@@ -79,7 +80,7 @@ class BotState:
     def _poster(self) -> SlackPoster:
         if self.poster is None:
             raise SlackNotConfiguredError(
-                "posting to Slack needs SLACK_BOT_TOKEN (and MESHBOT_SLACK_API_URL off Slack)"
+                "posting to Slack needs SLACK_BOT_TOKEN (and MESHBOT_SLACK_API_URL off Slack)", key="delivery.no_token"
             )
         return self.poster
 
@@ -178,6 +179,7 @@ class BotState:
                         )
                     )
                 self._prune(channel, scope)
+                metrics.digest_posted()
                 return Delivery(channel=channel, ts=ts, action="updated")
         # Intent first: a crash after this line is re-driven by resume_pending, never lost.
         with self.store.session() as s:
@@ -236,6 +238,7 @@ class BotState:
             run = s.get(DigestRun, run_id)
             if run is not None:
                 run.ts, run.status, run.posted_at = ts, "posted", self.now()
+        metrics.digest_posted()
 
     # --- migrations ---
 

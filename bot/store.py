@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -211,6 +212,15 @@ class Store:
     def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
         with self.session() as s:
             s.add(AuditEntry(user=user, channel=channel, command=command[:2000], outcome=outcome))
+
+    def reachable(self) -> bool:
+        """The database answers a trivial query (for /readyz)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
 
     def close(self) -> None:
         self.engine.dispose()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from handlers.messages import msg
 from knowledge import KnowledgeBase, Language
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ class Context:
         """The cluster as read once for this request."""
         if self._snapshot is None:
             if self.read_cluster is None:
-                raise NoClusterError(
-                    "no cluster to read: pass --from-file DUMP or --kubeconfig FILE, or run in a cluster"
-                )
+                raise NoClusterError(msg("cluster.none", self.language))
             self._snapshot = self.read_cluster()
         return self._snapshot

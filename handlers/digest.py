@@ -152,7 +152,7 @@ def _subscribe(state: StatePort, words: list[str], channel: str, ctx: Context) -
     try:
         trigger_for(schedule)
     except ScheduleError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(msg("digest.bad_schedule", lang, schedule=schedule, error=str(exc))) from None
     namespaces = namespaces_of(rest, ctx)
     sub = state.subscribe(channel, schedule, namespaces, ctx.user, lang)
     scope = msg("digest.scope", lang, namespaces=", ".join(f"`{n}`" for n in namespaces)) if namespaces else ""
@@ -165,7 +165,7 @@ def _now(words: list[str], channel: str, ctx: Context) -> Reply:
     try:
         reply, delivery = deliver_digest(ctx, channel, namespaces_of(words, ctx))
     except DeliveryError as exc:  # Slack kept failing after every retry: say so, never a traceback
-        failed = _notice(msg("digest.failed", lang, error=str(exc)), ctx, error=str(exc))
+        failed = _notice(msg("digest.failed", lang, error=exc.explain(lang)), ctx, error=str(exc))
         return failed.model_copy(update={"error": True, "exit_code": 4})
     action = msg(f"digest.action.{delivery.action}", lang)
     text = msg("digest.posted", lang, action=action, channel=channel, ts=delivery.ts)

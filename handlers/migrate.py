@@ -241,7 +241,7 @@ def migrate(args: argparse.Namespace, ctx: Context) -> Reply:
     try:
         return _migrate(args, ctx)
     except DeliveryError as exc:  # Slack kept failing after every retry: say so, never a traceback
-        text = msg("migrate.failed", ctx.language, error=str(exc))
+        text = msg("migrate.failed", ctx.language, error=exc.explain(ctx.language))
         return Reply(
             title=msg("migrate.title", ctx.language),
             sections=[Section(text=text)],

@@ -11,6 +11,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from handlers.messages import msg
 from handlers.reply import Reply
 from knowledge import Language
 
@@ -20,6 +21,14 @@ DeliveryAction = Literal["posted", "updated"]
 
 class DeliveryError(Exception):
     """The message could not be delivered (Slack not configured, or failing after every retry)."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        """A message key (handlers/messages_data) that says it in the user's language, where there is one."""
+
+    def explain(self, language: Language) -> str:
+        return msg(self.key, language) if self.key else str(self)
 
 
 class Subscription(BaseModel):

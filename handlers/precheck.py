@@ -66,9 +66,14 @@ def precheck(args: argparse.Namespace, ctx: Context) -> Reply:
     exit_code = 0
     if args.fail_on:
         failing = [ns for ns in found.namespaces if reaches(ns.verdict, args.fail_on)]
+        unread = sorted({issue.kind for issue in a.snapshot.issues})
         if failing:
             exit_code = EXIT_VERDICT
             sections.append(Section(text=msg("precheck.failed", lang, count=len(failing), verdict=args.fail_on)))
+        elif unread:
+            # A gate fails closed: kinds that could not be read may hold the blockers it is meant to catch.
+            exit_code = EXIT_VERDICT
+            sections.append(Section(text=msg("precheck.incomplete", lang, kinds=", ".join(unread))))
     data = {
         "cluster": {
             "istio_version": fmt(a.version.newest),

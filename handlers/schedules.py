@@ -55,10 +55,8 @@ def trigger_for(schedule: str, timezone: str = "UTC") -> BaseTrigger:
                 timezone=timezone,
             )
     except ValueError as exc:
-        raise ScheduleError(f"{schedule!r}: {exc}") from None
-    raise ScheduleError(
-        f"{schedule!r} is not a schedule: use a crontab such as '0 9 * * 1-5', @daily, or an interval such as every 6h"
-    )
+        raise ScheduleError(str(exc)) from None
+    raise ScheduleError("not a crontab, an @alias or an interval")
 
 
 def _day_names(field: str) -> str:

@@ -51,3 +51,13 @@ def test_an_unknown_cli_command_gets_the_whole_help(capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert "unknown command 'migrat'" in err
     assert "precheck" in err and "migrate" in err  # the command list, not only a complaint
+
+
+def test_a_command_typed_in_korean_is_answered_in_korean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["limits", "엔보이필터", "--output", "json"]) == 0
+    korean = capsys.readouterr().out
+    assert main(["limits", "envoyfilter", "--output", "json"]) == 0
+    english = capsys.readouterr().out
+    assert korean != english and "지원" in korean and "지원" not in english
+    assert main(["limits", "엔보이필터", "--lang", "en", "--output", "json"]) == 0
+    assert capsys.readouterr().out == english  # --lang wins

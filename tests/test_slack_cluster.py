@@ -195,7 +195,8 @@ def test_explain_and_plan_buttons_answer_in_the_thread(server: Server, slack: Sl
     ("question", "expected", "korean"),
     [
         ("payments 네임스페이스 ambient로 옮겨도 돼?", "lua-filter", True),
-        ("is orders on STRICT mTLS?", "orders", False),
+        # The policy that decides orders' mode comes only from the cluster, never from the question.
+        ("is orders on STRICT mTLS?", "PeerAuthentication orders/default", False),
     ],
 )
 def test_a_question_naming_a_namespace_is_answered_from_the_cluster(

@@ -207,3 +207,16 @@ def test_digest_history_is_bounded_per_channel(
     assert kept == [("CA", 2), ("CA", 3), ("CB", 9)]
     last = state.last_digest("CA")
     assert last is not None and last.state == {"n": 3}
+
+
+def test_every_delivered_digest_is_counted_on_metrics(tmp_path: Path, slack: HistoryDouble) -> None:
+    from bot import metrics
+
+    def posted() -> float:
+        return metrics.REGISTRY.get_sample_value("meshbot_digests_posted_total") or 0.0
+
+    state = BotState(Store(f"sqlite:///{tmp_path / 'db.sqlite'}"), poster_for(slack), render)
+    before = posted()
+    state.publish_digest("CA", Reply(title="first"), {"n": 1}, replace_previous=True)
+    state.publish_digest("CA", Reply(title="no change"), {"n": 1}, replace_previous=True)  # edited in place
+    assert posted() == before + 2

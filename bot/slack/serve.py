@@ -63,6 +63,7 @@ class Server:
         port: int | None = None,
         ping_interval: float = PING_SECONDS,
         state: StatePort | None = None,
+        store_ready: Callable[[], bool] | None = None,
     ) -> None:
         check(settings, mode)
         self.mode = mode
@@ -70,6 +71,7 @@ class Server:
         self.socket: Any = None
         self._stopping = threading.Event()
         self._last_connected = 0.0
+        self._store_ready = store_ready
         if mode == "socket":
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -115,7 +117,9 @@ class Server:
         return time.monotonic() - self._last_connected < RECONNECT_GRACE_SECONDS
 
     def ready(self) -> bool:
-        return not self._stopping.is_set() and self.connected()
+        """Taking requests: not stopping, connected to Slack, and the store answers."""
+        store_ok = self._store_ready is None or self._store_ready()
+        return not self._stopping.is_set() and self.connected() and store_ok
 
     def start(self) -> None:
         if self.socket is not None:
@@ -154,7 +158,14 @@ def run(settings: Settings, mode: Mode, *, port: int | None) -> int:
         runtime = build_runtime(settings, identity=identity)
     except (SQLAlchemyError, OSError) as exc:  # the store cannot open its database
         raise SettingsError(f"cannot start the store ({settings.database_url}): {exc}".splitlines()[0]) from None
-    server = Server(settings, mode, read_cluster=runtime.read_cluster, state=runtime.state, port=port)
+    server = Server(
+        settings,
+        mode,
+        read_cluster=runtime.read_cluster,
+        state=runtime.state,
+        store_ready=runtime.state.store.reachable,
+        port=port,
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
