@@ -16,6 +16,18 @@ from bot.scheduler import MeshScheduler
 LOG = logging.getLogger(__name__)
 
 
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM (Kubernetes stopping the pod) or SIGINT (Ctrl-C)."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
 def start_scheduling(settings: Settings, runtime: Runtime, *, identity: str) -> Callable[[], None]:
     """Start the scheduler (paused behind leader election when it is on); returns `stop`."""
     scheduler = MeshScheduler(runtime).start(paused=settings.leader_election)
@@ -46,13 +58,7 @@ def run_scheduler(settings: Settings) -> int:
         raise SettingsError("the scheduler posts to Slack: set SLACK_BOT_TOKEN (and MESHBOT_SLACK_API_URL off Slack)")
     identity = settings.identity or default_identity()
     runtime = build_runtime(settings, identity=identity)
-    done = threading.Event()
-
-    def finish(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, finish)
-    signal.signal(signal.SIGINT, finish)
+    done = stop_on_signals()
     stop = start_scheduling(settings, runtime, identity=identity)
     LOG.info("scheduler %s running (leader election %s)", identity, "on" if settings.leader_election else "off")
     print(f"meshbot scheduler {identity} ready", flush=True)

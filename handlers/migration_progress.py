@@ -17,7 +17,8 @@ def _sidecars_gone(o: Observation) -> bool:
 
 
 CHECKS: dict[str, Callable[[Observation], bool]] = {
-    "istio-version": lambda o: "istio-version-too-old" not in o.cluster_findings,
+    # Cluster-wide, or the namespace's own: it may still use an old revision during a canary upgrade.
+    "istio-version": lambda o: "istio-version-too-old" not in {*o.cluster_findings, *o.findings},
     "kernel-version": lambda o: "kernel-too-old" not in o.cluster_findings,
     "cni-compatibility": lambda o: "cni-compatibility" not in o.cluster_findings,
     "envoyfilter-usage": lambda o: not ENVOYFILTER_CODES & set(o.findings),

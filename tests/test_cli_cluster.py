@@ -60,6 +60,7 @@ def test_status_json_on_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     data = cli_json(capsys, "status")
     by = {n["name"]: n for n in data["namespaces"]}
     assert set(by) == {
+        "billing",
         "catalog",
         "inventory",
         "istio-system",
@@ -81,7 +82,9 @@ def test_status_json_on_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert (by["staging"]["mode"], by["staging"]["mtls"]) == ("mixed", "PERMISSIVE")
     assert (by["reports"]["mtls"], by["legacy"]["mode"], by["legacy"]["pods"]["none"]) == ("DISABLE", "none", 4)
     assert by["istio-system"]["pods"] == {"sidecar": 0, "ambient": 0, "none": 0}  # istiod, ztunnel, cni, ingress apart
-    assert by["istio-system"]["infrastructure"] == 9  # istiod 1, ztunnel 3, istio-cni 3, ingress gateway 2
+    # istiod 1 and istiod-1-21 1 (the old revision of a canary upgrade), ztunnel 3, istio-cni 3, ingress gateway 2
+    assert by["istio-system"]["infrastructure"] == 10
+    assert (by["billing"]["mode"], by["billing"]["pods"]) == ("sidecar", {"sidecar": 2, "ambient": 0, "none": 0})
     assert data["istio_version"] == "1.23.2"
 
 
@@ -117,6 +120,7 @@ def test_precheck_verdicts_and_every_code_on_the_demo(capsys: pytest.CaptureFixt
     data = cli_json(capsys, "precheck")
     verdicts = {n["name"]: n["verdict"] for n in data["namespaces"]}
     assert verdicts == {
+        "billing": "blocked",
         "catalog": "ready",
         "inventory": "ready",
         "legacy": "ready",
@@ -130,7 +134,15 @@ def test_precheck_verdicts_and_every_code_on_the_demo(capsys: pytest.CaptureFixt
     found = {f["code"] for f in data["cluster"]["findings"]} | {
         f["code"] for n in data["namespaces"] for f in n["findings"]
     }
-    assert found == ALL_CODES - {"istio-version-too-old"}  # that one: see the old-control-plane variant below
+    assert found == ALL_CODES  # the demo alone triggers every code
+    # The default revision (1.23.2) is new enough: the version blocker is billing's, from the old revision it uses.
+    assert "istio-version-too-old" not in {f["code"] for f in data["cluster"]["findings"]}
+    billing = next(n for n in data["namespaces"] if n["name"] == "billing")
+    version = [f for f in billing["findings"] if f["code"] == "istio-version-too-old"]
+    assert [(f["severity"], f["resource"]) for f in version] == [("blocker", "Deployment istio-system/istiod-1-21")]
+    assert "revision 1-21" in version[0]["message"] and "1.21.6" in version[0]["message"]
+    others = [f for n in data["namespaces"] if n["name"] != "billing" for f in n["findings"]]
+    assert "istio-version-too-old" not in {f["code"] for f in others}  # their revision is the default one
     for f in data["namespaces"][0]["findings"]:
         assert set(f) == {"code", "severity", "resource", "message", "kb"} and "{" not in f["message"]
 
@@ -146,6 +158,8 @@ def test_precheck_on_an_old_control_plane_variant(tmp_path: Path, capsys: pytest
     assert data["cluster"]["istio_version"] == "1.21.6"
     assert "istio-version-too-old" in {f["code"] for f in data["cluster"]["findings"]}
     assert {n["verdict"] for n in data["namespaces"]} == {"blocked"}
+    # Reported once, cluster-wide: billing's own revision finding would only repeat it.
+    assert not [f for n in data["namespaces"] for f in n["findings"] if f["code"] == "istio-version-too-old"]
 
 
 @pytest.mark.parametrize(
@@ -184,17 +198,31 @@ def test_plan_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "kubectl label namespace payments istio-injection-" in out and "## Rollback" in out
 
 
+def test_plan_moves_a_namespace_off_an_old_revision_first(capsys: pytest.CaptureFixture[str]) -> None:
+    data = cli_json(capsys, "plan", "billing")
+    assert [f["code"] for f in data["fix_first"]] == ["istio-version-too-old"]
+    move, switch = data["steps"][1], data["steps"][2]
+    assert "revision 1-21 to revision default (Istio 1.23.2)" in move["title"]
+    assert move["commands"][:2] == [
+        "kubectl label namespace billing istio.io/rev=default --overwrite",
+        "kubectl rollout restart deployment/billing-api -n billing",
+    ]
+    assert "kubectl label namespace billing istio.io/dataplane-mode=ambient" in switch["commands"]
+    assert not any(s["title"].startswith("Fix the") for s in data["steps"])  # the move is that fix
+    assert "kubectl label namespace billing istio.io/rev=default --overwrite" in data["rollback"]  # not back to 1-21
+
+
 def test_savings_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = cli_json(capsys, "savings")
     assert {
         k: data[k] for k in ("pods_with_sidecar", "nodes", "waypoints", "sidecar", "ambient", "saving_percent")
     } == {
-        "pods_with_sidecar": 22,
+        "pods_with_sidecar": 24,  # billing's 2 included
         "nodes": 3,
         "waypoints": 3,
-        "sidecar": {"memory_mib": 2816.0, "cpu_m": 2200.0},
+        "sidecar": {"memory_mib": 3072.0, "cpu_m": 2400.0},
         "ambient": {"memory_mib": 1920.0, "cpu_m": 900.0},
-        "saving_percent": 31.8,
+        "saving_percent": 37.5,
     }
     assert data["basis"]["ztunnel"] == "requests"
 
@@ -208,8 +236,8 @@ def test_korean_output(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_and_unknown_namespaces_get_a_clear_answer(capsys: pytest.CaptureFixture[str], command: str) -> None:
     code, _, err = cli(capsys, command, "Payments_NS", *DEMO)
     assert code == 2 and "not a valid namespace name" in err and "Traceback" not in err
-    code, _, err = cli(capsys, command, "billing", *DEMO)
-    assert code == 2 and "Namespace `billing` was not found" in err
+    code, _, err = cli(capsys, command, "invoicing", *DEMO)
+    assert code == 2 and "Namespace `invoicing` was not found" in err
 
 
 def test_system_namespace_is_not_a_migration_candidate(capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,6 +285,7 @@ def test_follow_up_buttons() -> None:
     ctx = Context(kb=default_kb(), read_cluster=lambda: read_dump(DEMO_PATH))
     precheck = run_text("precheck", [], ctx)
     assert [(a.action_id, a.value) for a in precheck.actions] == [
+        ("plan", "billing"),
         ("plan", "orders"),
         ("plan", "payments"),
         ("plan", "reports"),

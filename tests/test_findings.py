@@ -103,6 +103,66 @@ def test_istio_version_too_old_fires_below_the_minimum_only() -> None:
     assert [f.code for f in run(istiod("1.23.2"), version_minimum="1.24").cluster_findings] == ["istio-version-too-old"]
 
 
+def istiod_revision(revision: str, version: str) -> dict[str, Any]:
+    """A canary-upgrade control plane: Deployment istiod-<rev>, labelled istio.io/rev=<rev>."""
+    c = {"name": "discovery", "image": f"docker.io/istio/pilot:{version}"}
+    labels = {"app": "istiod", "istio": "pilot", "istio.io/rev": revision}
+    return workload("Deployment", "istio-system", f"istiod-{revision}", [c], labels=labels)
+
+
+def pinned(name: str, revision: str, **labels: str) -> dict[str, Any]:
+    return namespace(name, **{"istio.io/rev": revision, **labels})
+
+
+def test_a_namespace_on_an_old_revision_is_blocked_by_it_alone() -> None:
+    a = run(
+        istiod("1.23.2"),
+        istiod_revision("1-21", "1.21.6"),
+        pinned("billing", "1-21"),
+        pod("billing", "api-1", app="api", sidecar=True),
+        pinned("orders", "default"),  # near-miss: the default revision, new enough
+        namespace("shop", **{"istio-injection": "enabled"}),  # near-miss: no revision label, default revision
+        pinned("mixed", "1-21", **{"istio-injection": "enabled"}),  # near-miss: istio-injection wins (default)
+        pinned("tagged", "prod-stable"),  # near-miss: a revision (or tag) no istiod Deployment carries
+    )
+    assert not a.cluster_findings  # the newest (default) control plane is new enough
+    [finding] = a.namespace("billing").findings[:1]  # type: ignore[union-attr]
+    assert (finding.code, finding.severity, finding.resource, finding.namespace) == (
+        "istio-version-too-old",
+        "blocker",
+        "Deployment istio-system/istiod-1-21",
+        "billing",
+    )
+    assert (finding.detail, finding.version, finding.minimum) == ("1-21", "1.21.6", "1.22")
+    assert a.namespace("billing").verdict == "blocked"  # type: ignore[union-attr]
+    for quiet in ("orders", "shop", "mixed", "tagged"):
+        assert "istio-version-too-old" not in codes(a, quiet), quiet
+        assert a.namespace(quiet).verdict == "ready", quiet  # type: ignore[union-attr]
+    _, message, _ = render(finding, default_kb(), "ko")
+    assert "revision 1-21" in message and "istiod-1-21" in message and "1.21.6" in message
+
+
+def test_a_revision_at_the_minimum_is_not_old_and_the_cluster_finding_is_not_repeated() -> None:
+    at_minimum = run(istiod("1.24.1"), istiod_revision("1-22", "1.22.0"), pinned("billing", "1-22"))
+    assert "istio-version-too-old" not in codes(at_minimum, "billing")
+    stricter = run(
+        istiod("1.24.1"), istiod_revision("1-22", "1.22.0"), pinned("billing", "1-22"), version_minimum="1.23"
+    )
+    assert "istio-version-too-old" in codes(stricter, "billing")  # the configured minimum decides
+    both_old = run(istiod("1.21.6"), istiod_revision("1-20", "1.20.8"), pinned("billing", "1-20"))
+    assert [f.code for f in both_old.cluster_findings] == ["istio-version-too-old"]
+    assert "istio-version-too-old" not in codes(both_old, "billing")  # the cluster-level finding already blocks it
+    assert both_old.namespace("billing").verdict == "blocked"  # type: ignore[union-attr]
+
+
+def test_an_old_default_revision_beside_a_newer_canary_blocks_the_namespaces_it_serves() -> None:
+    a = run(istiod("1.21.6"), istiod_revision("1-24", "1.24.1"), namespace("legacy"), pinned("moved", "1-24"))
+    assert not a.cluster_findings  # the newest control plane is new enough
+    assert codes(a, "legacy") == ["istio-version-too-old"]  # no label: served by the default revision
+    assert [f.resource for f in a.namespace("legacy").findings] == ["Deployment istio-system/istiod"]  # type: ignore[union-attr]
+    assert "istio-version-too-old" not in codes(a, "moved")
+
+
 def test_kernel_too_old_uses_the_configured_minimum() -> None:
     nodes = (node("n-old", "5.4.0-1103-aws"), node("n-new", "5.10.220-209.869.amzn2.x86_64"), node("n-odd", "unknown"))
     assert [f.resource for f in run(*nodes).cluster_findings] == ["Node n-old"]

@@ -223,3 +223,14 @@ def test_through_the_slack_app_start_by_slash_command_then_ask_in_the_thread(
         assert "Migration of `payments`: active" in shown(answer) and "Phase 1/4" in shown(answer)
     finally:
         server.stop(grace=2)
+
+
+def test_the_version_item_stays_open_for_a_namespace_on_an_old_revision() -> None:
+    from cluster.analysis import analyze
+    from cluster.demo import DEMO_PATH
+    from handlers.mesh_facts import observe
+    from handlers.migration_progress import tick
+
+    analysis, kb = analyze(read_dump(DEMO_PATH)), default_knowledge()
+    assert tick(kb, observe(analysis, "billing"))["istio-version"] is False  # still on revision 1-21 (1.21.6)
+    assert tick(kb, observe(analysis, "orders"))["istio-version"] is True  # the default revision, 1.23.2

@@ -9,11 +9,9 @@ GRACE_SECONDS, inside Kubernetes' default 30 s), then exits.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Any, Literal
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -151,7 +149,7 @@ def run(settings: Settings, mode: Mode, *, port: int | None) -> int:
     check(settings, mode)
     from bot.leader import default_identity
     from bot.runtime import build_runtime
-    from bot.scheduling import start_scheduling
+    from bot.scheduling import start_scheduling, stop_on_signals
 
     identity = settings.identity or default_identity()
     try:
@@ -166,13 +164,7 @@ def run(settings: Settings, mode: Mode, *, port: int | None) -> int:
         store_ready=runtime.state.store.reachable,
         port=port,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
     stop_scheduling = start_scheduling(settings, runtime, identity=identity)
     server.start()
     print(f"meshbot serving ({mode} mode) on http://{server.http.effective_host}:{server.port}", flush=True)

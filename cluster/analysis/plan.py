@@ -13,6 +13,8 @@ from cluster.analysis import labels as L
 from cluster.analysis.findings import Finding
 from cluster.analysis.model import Analysis, NamespaceView
 from cluster.analysis.modes import sidecar_labels
+from cluster.analysis.rules import VERSION_CODE
+from cluster.analysis.version import DEFAULT_REVISION, Revision, fmt, parse_version
 
 RESTARTABLE = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset"}
 GATEWAY_API_CRDS = (
@@ -95,6 +97,29 @@ def _review(f: Finding) -> str | None:
     return f"kubectl get {plural} {name} -n {ns} -o yaml" if plural and name else None
 
 
+def _target_revision(analysis: Analysis) -> Revision | None:
+    """Where a namespace on a too-old revision should go: the newest revision at the minimum or later
+    (the default one on a tie, since its namespaces need no revision label)."""
+    minimum = parse_version(analysis.options.version_minimum)
+    fit = [r for r in analysis.version.revisions.values() if minimum is not None and r.version >= minimum]
+    return max(fit, key=lambda r: (r.version, r.name == DEFAULT_REVISION)) if fit else None
+
+
+def _revision_move(analysis: Analysis, ns: NamespaceView) -> Step | None:
+    """A namespace pinned to a too-old revision moves to a newer one first, sidecars and all, and is
+    verified there before any ambient change: one control-plane change at a time (canary upgrade)."""
+    old = next((f for f in ns.findings if f.code == VERSION_CODE), None)
+    target = _target_revision(analysis)
+    if old is None or target is None:
+        return None
+    commands = [f"kubectl label namespace {ns.name} {L.INJECTION}-"] if ns.labels.get(L.INJECTION) else []
+    commands.append(f"kubectl label namespace {ns.name} {L.REVISION}={target.name} --overwrite")
+    commands += [c for part in _restart_commands(ns) for c in part]
+    commands.append("istioctl proxy-status  # the ISTIOD column names the new revision's istiod")
+    fields = {"revision": target.name, "version": fmt(target.version) or "", "old": old.detail}
+    return Step("plan.step.revision", commands, fields)
+
+
 def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
     name, root = ns.name, analysis.root
     fix_first = [f for f in [*analysis.cluster_findings, *ns.findings] if f.severity == "blocker"]
@@ -112,9 +137,13 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
         ]
     steps.append(Step("plan.step.prepare", prepare))
 
-    if fix_first:
-        reviews = [c for c in dict.fromkeys(_review(f) for f in fix_first) if c]
-        steps.append(Step("plan.step.fix", reviews, {"count": str(len(fix_first))}))
+    move = _revision_move(analysis, ns)
+    if move is not None:  # the move resolves the namespace's version blocker: not left to the fix step
+        steps.append(move)
+    to_fix = [f for f in fix_first if move is None or f.code != VERSION_CODE]
+    if to_fix:
+        reviews = [c for c in dict.fromkeys(_review(f) for f in to_fix) if c]
+        steps.append(Step("plan.step.fix", reviews, {"count": str(len(to_fix))}))
 
     unserved = [f for f in ns.findings if f.severity == "waypoint" and not f.served]
     waypoint_applied = False
@@ -136,6 +165,8 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
         steps.append(Step("plan.step.waypoint", commands))
 
     original = [f"{k}={v}" for k, v in sorted(ns.labels.items()) if k in (L.INJECTION, L.REVISION) and v]
+    if move is not None:  # from here on the namespace is on the new revision: a rollback returns there
+        original = [f"{L.REVISION}={move.fields['revision']}"]
     restarts, bare = _restart_commands(ns)
     if ns.mode != "ambient":
         switch = []

@@ -5,7 +5,9 @@ Decisions worth knowing:
   release per the seed; 1.22-1.23 get a "production guidance 1.24+" note instead), kernel-too-old
   (per node, minimum configurable, default the seed's 5.8: Istio publishes none) and
   cni-compatibility (Cilium agent; Calico only with FELIX_BPFENABLED=true). A cluster blocker blocks
-  every namespace's verdict.
+  every namespace's verdict. When only an older revision is too old (a canary upgrade under way),
+  each candidate namespace that revision serves (istio.io/rev without istio-injection) gets the
+  same blocker, resource the revision's istiod; a revision with no istiod Deployment is not guessed.
 - Scope: a resource applies to its own namespace; one in the root namespace applies mesh-wide
   unless its selector picks no workload pod there. Resources bound only to gateway pods or to an
   ingress Gateway (targetRefs) are the gateway's business, not the namespace's data plane.
@@ -28,13 +30,14 @@ from cluster.analysis.findings import Finding, sort_key
 from cluster.analysis.modes import app_init_containers
 from cluster.analysis.mtls import declared_mode
 from cluster.analysis.verdict import verdict
-from cluster.analysis.version import fmt, parse_version
+from cluster.analysis.version import fmt, namespace_revision, parse_version
 from cluster.analysis.waypoints import Waypoint
 from cluster.snapshot import Resource
 
 if TYPE_CHECKING:
     from cluster.analysis.model import Analysis, NamespaceView
 
+VERSION_CODE = "istio-version-too-old"
 WAYPOINT_CODES = ("l7-authz-needs-waypoint", "request-authn-needs-waypoint", "l7-traffic-needs-waypoint")
 MAX_NAMES = 5
 
@@ -114,6 +117,23 @@ class NamespaceRules:
         return all(results) if results else wps.serves_anything_in(self.name)
 
     # --- the rules ---
+
+    def control_plane(self) -> list[Finding]:
+        """A namespace served by a revision older than the minimum cannot move to ambient before it moves revision."""
+        opts = self.a.options
+        minimum = parse_version(opts.version_minimum)
+        if minimum is None or any(f.code == VERSION_CODE for f in self.a.cluster_findings):
+            return []  # the cluster-level finding already blocks every namespace
+        revision = self.a.version.revisions.get(namespace_revision(self.ns.labels))
+        if revision is None or revision.version >= minimum:
+            return []  # new enough, or a revision (tag) with no istiod Deployment in view: no guess
+        version = fmt(revision.version) or ""
+        served_by = revision.source  # "Deployment istio-system/istiod-1-21"
+        return [
+            Finding(
+                VERSION_CODE, served_by, self.name, detail=revision.name, version=version, minimum=opts.version_minimum
+            )
+        ]
 
     def envoy_filters(self) -> list[Finding]:
         out: list[Finding] = []
@@ -278,11 +298,11 @@ def cluster_rules(analysis: Analysis) -> list[Finding]:
     if newest is not None and minimum is not None and newest < minimum:
         out.append(
             Finding(
-                "istio-version-too-old",
+                VERSION_CODE,
                 analysis.version.source,
                 version=fmt(newest) or "",
                 minimum=opts.version_minimum,
-                detail=f"ambient Beta from {opts.version_minimum}, GA in 1.24.0, production {opts.production_version}+",
+                detail=analysis.version.revision,
             )
         )
     for node in old_kernels(analysis.snapshot.nodes, opts.kernel_minimum):
@@ -302,6 +322,7 @@ def apply_rules(analysis: Analysis) -> None:
         found = rules.l7_policies()
         l7[ns.name] = found
         ns.findings = [
+            *rules.control_plane(),
             *rules.envoy_filters(),
             *rules.mtls_disable(),
             *found,

@@ -5,8 +5,10 @@ payments (sidecar; EnvoyFilter with Lua -> blocked), orders (sidecar by istio.io
 JWT bound by selector, traffic split with retries -> needs-waypoint), catalog (ambient with a waypoint
 and an L7 policy bound by targetRefs -> ready), search (ambient, fault injection and no waypoint ->
 blocked), inventory (ambient, waypoint nothing needs), staging (both injection and ambient labels),
-reports (PeerAuthentication DISABLE -> blocked), legacy (no mesh, hostNetwork exporter).
-Cluster: istiod 1.23.2 (ambient Beta), ztunnel and istio-cni, Cilium, one node on kernel 5.4.
+reports (PeerAuthentication DISABLE -> blocked), legacy (no mesh, hostNetwork exporter), billing
+(sidecar, still pinned by istio.io/rev to the old revision 1-21 of a canary upgrade -> blocked).
+Cluster: istiod 1.23.2 (default revision, ambient Beta) beside istiod-1-21 (1.21.6), ztunnel and
+istio-cni, Cilium, one node on kernel 5.4. Together they trigger every finding code.
 """
 
 from pathlib import Path
