@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from kube_double import KubeDouble
 
+from tests.slack_double import SlackDouble
+
 FIXTURES = Path(__file__).with_name("fixtures")
 SMALL_CLUSTER = FIXTURES / "small-cluster.yaml"
 
@@ -32,3 +34,11 @@ def kube_double_factory() -> Iterator[Callable[..., KubeDouble]]:
 def kube_double(kube_double_factory: Callable[..., KubeDouble]) -> KubeDouble:
     """The small realistic cluster (tests/fixtures/small-cluster.yaml), every Istio CRD installed."""
     return kube_double_factory(SMALL_CLUSTER, crd_groups="all")
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackDouble]:
+    """A Slack Web API double for one test (modules that share one override this with their own scope)."""
+    double = SlackDouble().start()
+    yield double
+    double.stop()

@@ -7,7 +7,6 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,6 @@ from bot.slack.render import MAX_BLOCKS, MAX_SECTION, render
 from handlers.digest_compose import compose
 from handlers.digest_model import DigestState, NamespaceFacts, diff
 from knowledge import default as default_knowledge
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackDouble]:
-    double = SlackDouble().start()
-    yield double
-    double.stop()
 
 
 @pytest.fixture

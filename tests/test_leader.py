@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -85,13 +85,6 @@ def test_a_leader_that_cannot_renew_stops_before_the_lease_expires(
     assert a.step()  # one failed renewal: still within the renew deadline (2 s of 3)
     clock.t += 1.1
     assert not a.step() and log == ["a start", "a stop"]
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackDouble]:
-    double = SlackDouble().start()
-    yield double
-    double.stop()
 
 
 def test_two_replicas_post_one_digest_per_tick_and_the_survivor_takes_over(
