@@ -413,7 +413,6 @@ def test_l7_traffic_features_fire(http: dict[str, Any], feature: str) -> None:
         {"http": [ROUTE]},
         {"http": [{"match": [{"uri": {"prefix": "/v1"}}], **ROUTE}, ROUTE]},  # matched, but one destination
         {"http": [{"match": [{"port": 8080}], "route": [{"destination": {"host": "b"}}]}, ROUTE]},  # port is L4
-        {"http": [{**ROUTE, "timeout": "5s"}]},
         {"http": [{**ROUTE, "retries": {"attempts": 0}}]},
         {
             "http": [
@@ -568,7 +567,13 @@ def test_cross_namespace_waypoint_need_is_found_in_the_namespaces_it_serves() ->
         namespace("infra"),
         waypoint("infra", "edge"),
         pod("shop", "api-1", app="api", ambient="enabled"),
-        resource("RequestAuthentication", "shop", "jwt", {"jwtRules": [{"issuer": "x"}]}),
+        service("shop", "api"),
+        resource(
+            "RequestAuthentication",
+            "shop",
+            "jwt",
+            {"targetRefs": [{"kind": "Service", "group": "", "name": "api"}], "jwtRules": [{"issuer": "x"}]},
+        ),
     )
     assert "waypoint-without-l7-need" not in codes(a, "infra")
     assert codes(a, "shop") == ["request-authn-needs-waypoint"]  # served by infra/edge: no blocker
@@ -656,3 +661,55 @@ def test_a_waypoint_serving_a_mesh_http_route_is_needed() -> None:
     assert "waypoint-without-l7-need" not in codes(
         run(ns, waypoint("shop"), api, service("shop", "api"), route), "shop"
     )
+
+
+AMBIENT_WITH_WAYPOINT = {"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"}
+
+
+def test_a_policy_bound_by_neither_selector_nor_target_refs_is_not_served_by_the_waypoint() -> None:
+    """Waypoints attach only policies that name them with targetRefs; the rest stays on ztunnel."""
+    ns = namespace("shop", **AMBIENT_WITH_WAYPOINT)
+    api = pod("shop", "api-1", app="api", ambient="enabled")
+    namespace_wide = authz("p", {"rules": [rule(to={"methods": ["GET"]})]})
+    a = run(ns, waypoint("shop"), api, service("shop", "api"), namespace_wide)
+    assert "ambient-l7-without-waypoint" in codes(a, "shop")
+    targeted = authz("p", {**TARGET_API, "rules": [rule(to={"methods": ["GET"]})]})
+    served = run(ns, waypoint("shop"), api, service("shop", "api"), targeted)
+    assert "ambient-l7-without-waypoint" not in codes(served, "shop")
+
+
+def test_a_root_policy_for_every_waypoint_is_served_where_a_waypoint_runs() -> None:
+    spec = {
+        "targetRefs": [{"kind": "GatewayClass", "group": "gateway.networking.k8s.io", "name": "istio-waypoint"}],
+        "rules": [rule(to={"methods": ["GET"]})],
+    }
+    mesh_wide = resource("AuthorizationPolicy", "istio-system", "all-waypoints", spec)
+    api = pod("shop", "api-1", app="api", ambient="enabled")
+    served = run(namespace("shop", **AMBIENT_WITH_WAYPOINT), waypoint("shop"), api, service("shop", "api"), mesh_wide)
+    assert "ambient-l7-without-waypoint" not in codes(served, "shop")
+    without = run(namespace("shop", **{"istio.io/dataplane-mode": "ambient"}), api, mesh_wide)
+    assert "ambient-l7-without-waypoint" in codes(without, "shop")
+
+
+@pytest.mark.parametrize(
+    "feature", [{"timeout": "5s"}, {"rewrite": {"uri": "/v2"}}, {"corsPolicy": {"allowOrigins": [{"exact": "x"}]}}]
+)
+def test_every_http_route_feature_needs_a_waypoint(feature: dict[str, Any]) -> None:
+    vs = resource("VirtualService", "shop", "api", {"hosts": ["api"], "http": [{**ROUTE, **feature}]})
+    assert "l7-traffic-needs-waypoint" in codes(run(SIDECAR_NS, APP_POD, vs), "shop")
+
+
+def test_a_disable_policy_that_an_older_policy_overrides_is_not_reported() -> None:
+    selector = {"selector": {"matchLabels": {"app": "api"}}}
+    older = resource(
+        "PeerAuthentication",
+        "shop",
+        "a-old",
+        {**selector, "mtls": {"mode": "PERMISSIVE"}},
+        created="2024-01-01T00:00:00Z",
+    )
+    newer = resource(
+        "PeerAuthentication", "shop", "b-new", {**selector, "mtls": {"mode": "DISABLE"}}, created="2025-01-01T00:00:00Z"
+    )
+    assert "mtls-disable-unsupported" not in codes(run(SIDECAR_NS, APP_POD, older, newer), "shop")
+    assert "mtls-disable-unsupported" in codes(run(SIDECAR_NS, APP_POD, newer), "shop")

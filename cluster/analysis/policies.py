@@ -82,6 +82,15 @@ def _weighted_destinations(route: list[dict[str, Any]]) -> int:
     return sum(1 for r in route if isinstance(r.get("destination"), dict) and r.get("weight", 1) != 0)
 
 
+HTTP_ROUTE_FEATURES = (
+    ("timeout", "timeouts"),
+    ("rewrite", "rewrites"),
+    ("redirect", "redirects"),
+    ("directResponse", "direct responses"),
+    ("corsPolicy", "CORS policy"),
+)
+
+
 def vs_l7_features(virtual_service: Resource) -> list[str]:
     """The L7-only features (for ztunnel) a VirtualService's HTTP routes use."""
     found: list[str] = []
@@ -99,6 +108,8 @@ def vs_l7_features(virtual_service: Resource) -> list[str]:
             found.append("retries")
         if _weighted_destinations(route) > 1:
             found.append("traffic splitting")
+        # ztunnel applies no VirtualService at all: every HTTP route feature needs a waypoint in ambient.
+        found.extend(name for key, name in HTTP_ROUTE_FEATURES if http.get(key))
     if _routes_by_request_match(virtual_service):
         found.append("traffic splitting")
     return list(dict.fromkeys(found))

@@ -11,9 +11,10 @@ Decisions worth knowing:
 - Scope: a resource applies to its own namespace; one in the root namespace applies mesh-wide
   unless its selector picks no workload pod there. Resources bound only to gateway pods or to an
   ingress Gateway (targetRefs) are the gateway's business, not the namespace's data plane.
-- Waypoint findings carry `served`: a waypoint already serves the target (targetRefs Service or
-  waypoint, or the namespace for namespace-wide config). Selector-bound config is never served,
-  since waypoints ignore selectors; in an ambient namespace anything unserved is a blocker.
+- Waypoint findings carry `served`: a waypoint already serves the target (targetRefs to a Service
+  or a waypoint, or a root-namespace policy for GatewayClass istio-waypoint). Policies bound by
+  selector, or by neither, are never served: waypoints attach only what names them with
+  targetRefs. In an ambient namespace anything unserved is a blocker.
 - init-container-networking: any init container the application added (not istio-init,
   istio-validation or a native sidecar) in a candidate namespace. Whether it reaches the network
   cannot be read from a spec, and its traffic is captured differently in ambient: a warning to verify.
@@ -28,7 +29,7 @@ from cluster.analysis import policies as P
 from cluster.analysis.cni import detect_cni, old_kernels
 from cluster.analysis.findings import Finding, sort_key
 from cluster.analysis.modes import app_init_containers
-from cluster.analysis.mtls import declared_mode
+from cluster.analysis.mtls import declared_mode, selects
 from cluster.analysis.verdict import verdict
 from cluster.analysis.version import fmt, namespace_revision, parse_version
 from cluster.analysis.waypoints import Waypoint
@@ -87,14 +88,16 @@ class NamespaceRules:
     def target_served(self, resource: Resource) -> bool:
         wps = self.a.waypoints
         binding = P.binding(resource)
-        if binding == "selector":
-            return False  # waypoints ignore selectors
-        if binding == "namespace":
-            return wps.serves_anything_in(self.name)
+        if binding in ("selector", "namespace"):
+            # Waypoints attach only policies that name them with targetRefs: with a selector or with
+            # neither, the policy stays on ztunnel (where an L7 ALLOW matches nothing: deny-all).
+            return False
         for target in P.target_refs(resource):
             kind, name = target.get("kind", ""), target.get("name", "")
             ns = target.get("namespace") or resource.meta.namespace
-            if kind == "Service":
+            if kind == "GatewayClass" and name == "istio-waypoint" and resource.meta.namespace == self.a.root:
+                served = wps.serves_anything_in(self.name)  # a root policy for every waypoint of the mesh
+            elif kind == "Service":
                 served = wps.for_service_name(ns, name) is not None
             elif kind == "Gateway":
                 served = (ns, name) in wps.by_key and wps.by_key[(ns, name)].serves != "none"
@@ -157,6 +160,8 @@ class NamespaceRules:
         if decision.mode == "DISABLE" and decision.policy is not None:
             out.append(Finding("mtls-disable-unsupported", ref(decision.policy), self.name, detail="mode DISABLE"))
         for policy in self.a.mtls.workload_level.get(self.name, []):
+            if not self._decides_a_pod(policy):
+                continue  # an older policy selects the same pods and wins: this one has no effect
             disabled = ["mode DISABLE"] if declared_mode(policy.spec.get("mtls")) == "DISABLE" else []
             ports = policy.spec.get("portLevelMtls")
             if isinstance(ports, dict):
@@ -164,6 +169,13 @@ class NamespaceRules:
             if disabled:
                 out.append(Finding("mtls-disable-unsupported", ref(policy), self.name, detail=", ".join(disabled)))
         return out
+
+    def _decides_a_pod(self, policy: Resource) -> bool:
+        """The workload policy is the effective one for some pod it selects (or it selects none running yet)."""
+        mtls = self.a.mtls
+        labels = [p.pod.meta.labels for p in self.ns.pods]
+        selected = [lb for lb in labels if selects(policy, lb)]
+        return not selected or any(mtls.workload(self.name, lb).policy is policy for lb in selected)
 
     def l7_policies(self) -> list[Finding]:
         out: list[Finding] = []
