@@ -713,3 +713,16 @@ def test_a_disable_policy_that_an_older_policy_overrides_is_not_reported() -> No
     )
     assert "mtls-disable-unsupported" not in codes(run(SIDECAR_NS, APP_POD, older, newer), "shop")
     assert "mtls-disable-unsupported" in codes(run(SIDECAR_NS, APP_POD, newer), "shop")
+
+
+def test_the_plan_binds_namespace_wide_l7_policies_with_target_refs() -> None:
+    from cluster.analysis.plan import plan as build_plan
+
+    namespace_wide = authz("read-only", {"rules": [rule(to={"methods": ["GET"]})]})
+    a = run(SIDECAR_NS, APP_POD, service("shop", "api"), namespace_wide)
+    shop = a.namespace("shop")
+    assert shop is not None
+    commands = [c for step in build_plan(a, shop).steps for c in step.commands]
+    assert any(
+        c.startswith("kubectl edit authorizationpolicy read-only -n shop") and "targetRefs" in c for c in commands
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cluster.analysis import labels as L
+from cluster.analysis import policies as P
 from cluster.analysis.findings import Finding
 from cluster.analysis.model import Analysis, NamespaceView
 from cluster.analysis.modes import sidecar_labels
@@ -162,6 +163,7 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
                 f"kubectl edit {KIND_PLURAL.get(kind, kind.lower())} {policy} -n {policy_ns}"
                 "  # replace spec.selector with spec.targetRefs (kind: Service)"
             )
+        commands += _bind_namespace_wide(analysis, ns)
         steps.append(Step("plan.step.waypoint", commands))
 
     original = [f"{k}={v}" for k, v in sorted(ns.labels.items()) if k in (L.INJECTION, L.REVISION) and v]
@@ -202,3 +204,20 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
                 f"istioctl waypoint delete waypoint -n {name}",
             ]
     return Plan(name, ns.mode, ns.verdict, fix_first, steps, rollback)
+
+
+def _bind_namespace_wide(analysis: Analysis, ns: NamespaceView) -> list[str]:
+    """L7 policies with neither selector nor targetRefs stay on ztunnel: they need targetRefs to reach a waypoint."""
+    commands = []
+    for finding in ns.findings:
+        if finding.code not in ("l7-authz-needs-waypoint", "request-authn-needs-waypoint"):
+            continue
+        kind, _, where = finding.resource.partition(" ")
+        policy_ns, _, name = where.partition("/")
+        policy = next((r for r in analysis.resources(kind, policy_ns) if r.meta.name == name), None)
+        if policy is not None and P.binding(policy) == "namespace":
+            commands.append(
+                f"kubectl edit {KIND_PLURAL.get(kind, kind.lower())} {name} -n {policy_ns}"
+                "  # add spec.targetRefs (kind: Service, or the waypoint Gateway)"
+            )
+    return list(dict.fromkeys(commands))
