@@ -30,8 +30,8 @@ class Advice:
 @command(
     "advise",
     usage="advise [--need l7|tracing|per-pod-metrics|resource-efficiency|legacy-no-injection|new-build ...]",
-    en="Recommend sidecar or ambient mode from your needs (the seed's decision tree).",
-    ko="요구사항으로 sidecar / ambient 모드를 추천합니다 (seed의 결정 트리).",
+    en="Recommend sidecar or ambient mode from your needs (the Istio Core Patterns decision tree).",
+    ko="요구사항으로 sidecar / ambient 모드를 추천합니다 (Istio Core Patterns 결정 트리).",
     args=[
         arg(
             "--need",
