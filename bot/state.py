@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from bot import metrics
 from bot.poster import PostError, SlackPoster
-from bot.store import DigestRun, DigestSubscription, Migration, Store
+from bot.store import DigestRun, DigestSubscription, Migration, OutboxPost, Store
 from handlers.ports import Delivery, DeliveryError, DigestRecord, MigrationRecord, Subscription
 from handlers.reply import Reply
 from knowledge import Language
@@ -218,7 +218,7 @@ class BotState:
             )
 
     def resume_pending(self, channel: str | None = None) -> int:
-        """Finish digests whose post was interrupted: find them in Slack, or post them now. Returns how many."""
+        """Finish digests and outbox posts a crash interrupted: find them in Slack, or post them now; how many."""
         poster = self._poster()
         with self.store.session() as s:
             query = select(DigestRun).where(DigestRun.status == "pending").order_by(DigestRun.id)
@@ -231,7 +231,7 @@ class BotState:
                 run_channel, str(payload.get("text") or ""), list(payload.get("blocks") or []), key=key, since=created
             )
             self._mark_posted(run_id, ts)
-        return len(pending)
+        return len(pending) + self._resume_outbox(channel)
 
     def _mark_posted(self, run_id: int, ts: str) -> None:
         with self.store.session() as s:
@@ -274,13 +274,84 @@ class BotState:
             ):
                 row = Migration(namespace=record.namespace, started_at=self.now())
                 s.add(row)
+            moved_on = (row.thread_ts, row.observed, row.reminded_phase) != (
+                record.thread_ts,
+                dict(record.observed),
+                record.reminded_phase,
+            )
             row.channel, row.thread_ts, row.phase = record.channel, record.thread_ts, record.phase
             row.phase_started_at, row.checklist = record.phase_started_at, dict(record.checklist)
             row.observed, row.reminded_phase = dict(record.observed), record.reminded_phase
             row.status, row.started_by, row.language = record.status, record.started_by, record.language
+            if moved_on and record.thread_ts:
+                # The posts derived from the old state are now part of it: their keys may be used afresh.
+                s.execute(
+                    delete(OutboxPost).where(
+                        OutboxPost.channel == record.channel,
+                        OutboxPost.status == "posted",
+                        (OutboxPost.thread_ts == record.thread_ts) | (OutboxPost.ts == record.thread_ts),
+                    )
+                )
         self.on_change()
         return record
 
+    # --- the outbox: other posts, intent first ---
+
     def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None) -> str:
+        """Post once per `key` until the state it came from is saved: a re-run after a crash finds the first one."""
+        self._poster()  # no intent is recorded that could never be delivered
         text, blocks = self.render(reply)
-        return self._poster().post(channel, text, blocks, thread_ts=thread_ts, key=key, since=self.now())
+        with self.store.session() as s:
+            row = None
+            if key is not None:
+                row = s.scalars(
+                    select(OutboxPost)
+                    .where(OutboxPost.channel == channel, OutboxPost.thread_ts == thread_ts, OutboxPost.key == key)
+                    .order_by(OutboxPost.id.desc())
+                    .limit(1)
+                ).first()
+            if row is not None and row.status == "posted" and row.ts:
+                return row.ts
+            interrupted = row is not None
+            if row is None:
+                row = OutboxPost(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    key=key or "",
+                    payload={"text": text, "blocks": blocks},
+                    status="pending",
+                    created_at=self.now(),
+                )
+                s.add(row)
+                s.flush()
+                row.key = key or f"outbox:{row.id}"
+            post_id = row.id
+        return self._deliver(post_id, look_first=interrupted)
+
+    def _deliver(self, post_id: int, *, look_first: bool) -> str:
+        """Post an outbox row (after looking for it in Slack if an earlier attempt may have got through)."""
+        poster = self._poster()
+        with self.store.session() as s:
+            row = s.get(OutboxPost, post_id)
+            assert row is not None
+            channel, thread_ts, key, created = row.channel, row.thread_ts, row.key, row.created_at
+            text, blocks = str(row.payload.get("text") or ""), list(row.payload.get("blocks") or [])
+        found = poster.find(channel, key, since=created, thread_ts=thread_ts) if look_first else None
+        ts = found or poster.post(channel, text, blocks, thread_ts=thread_ts, key=key, since=created)
+        with self.store.session() as s:
+            row = s.get(OutboxPost, post_id)
+            if row is not None and row.key.startswith("outbox:"):
+                s.delete(row)  # no caller key: nothing to recognise it by later
+            elif row is not None:
+                row.status, row.ts = "posted", ts
+        return ts
+
+    def _resume_outbox(self, channel: str | None) -> int:
+        with self.store.session() as s:
+            query = select(OutboxPost.id).where(OutboxPost.status == "pending").order_by(OutboxPost.id)
+            if channel is not None:
+                query = query.where(OutboxPost.channel == channel)
+            pending = list(s.scalars(query))
+        for post_id in pending:
+            self._deliver(post_id, look_first=True)
+        return len(pending)

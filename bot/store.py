@@ -1,4 +1,4 @@
-"""The bot's durable state: digest subscriptions and history, tracked migrations, the audit trail.
+"""The bot's durable state: digest subscriptions and history, tracked migrations, the outbox, the audit trail.
 
 SQLite file by default, any SQLAlchemy URL otherwise (PostgreSQL for several replicas). The
 schema is versioned in `schema_version`: a new database gets the current tables at once, an
@@ -109,6 +109,24 @@ class Migration(Base):
     language: Mapped[str] = mapped_column(String(2), default="en")
 
 
+class OutboxPost(Base):
+    """A message to post (added in schema version 5): written before posting, so a crash neither loses nor repeats it.
+
+    A keyed row stays "posted" until the state it was derived from is saved (then it is deleted), so a re-run
+    of the same logical post after a crash finds it here instead of posting again.
+    """
+
+    __tablename__ = "outbox_posts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | posted
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(Base):
     """Who ran what, where, when, and how it ended (added in schema version 2)."""
 
@@ -147,10 +165,15 @@ def _v4_language_and_scope(conn: Connection) -> None:
     _add_column(conn, "digest_runs", "scope", "TEXT", "''")
 
 
+def _v5_outbox(conn: Connection) -> None:
+    OutboxPost.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     2: _v2_audit,
     3: _v3_migration_observation,
     4: _v4_language_and_scope,
+    5: _v5_outbox,
 }
 SCHEMA_VERSION = max(UPGRADES)
 

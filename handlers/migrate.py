@@ -108,7 +108,8 @@ def start(namespace: str, ctx: Context, state: StatePort, channel: str) -> Reply
         raise UsageError(msg("migrate.no_namespace", lang, namespace=namespace))
     ticked = tick(ctx.kb, observation)
     root = root_message(namespace, observation, ticked, ctx)
-    ts = state.post(channel, root)
+    # Keyed: a re-run after a crash between this post and the save below finds the root instead of posting again.
+    ts = state.post(channel, root, key=f"migration:{namespace}:root")
     record = state.save_migration(
         MigrationRecord(
             namespace=namespace,

@@ -12,7 +12,7 @@ from slack_double import SlackDouble
 
 from bot.poster import PostError, SlackPoster
 from bot.state import BotState
-from bot.store import SCHEMA_VERSION, AuditEntry, DigestRun, Store
+from bot.store import SCHEMA_VERSION, AuditEntry, DigestRun, OutboxPost, Store
 from handlers.ports import MigrationRecord
 from handlers.reply import Reply, Section
 
@@ -83,7 +83,7 @@ def test_new_database_gets_the_current_schema(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "new.sqlite") as db:
         assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"digest_subscriptions", "digest_runs", "migrations", "audit_entries"} <= tables
+    assert {"digest_subscriptions", "digest_runs", "migrations", "audit_entries", "outbox_posts"} <= tables
 
 
 def test_upgrade_from_a_version_1_file_keeps_its_data(tmp_path: Path) -> None:
@@ -220,3 +220,97 @@ def test_every_delivered_digest_is_counted_on_metrics(tmp_path: Path, slack: His
     state.publish_digest("CA", Reply(title="first"), {"n": 1}, replace_previous=True)
     state.publish_digest("CA", Reply(title="no change"), {"n": 1}, replace_previous=True)  # edited in place
     assert posted() == before + 2
+
+
+class CrashingState(BotState):
+    """A process that dies right after its next post, before the state derived from it is saved."""
+
+    crash_on_save = True
+
+    def save_migration(self, record: MigrationRecord) -> MigrationRecord:
+        if self.crash_on_save:
+            raise RuntimeError("the process died here")
+        return super().save_migration(record)
+
+
+def _migration_context(state: BotState, dump: Path) -> Any:
+    from functools import partial
+
+    import handlers
+    from cluster.dump import read_dump
+    from knowledge import default as default_knowledge
+
+    return handlers.Context(
+        kb=default_knowledge(), read_cluster=partial(read_dump, dump), state=state, channel="CMIG", user="UALICE"
+    )
+
+
+def test_a_migration_post_before_a_crash_is_not_posted_again_by_the_rerun(tmp_path: Path, slack: HistoryDouble) -> None:
+    from mesh_cluster import write_cluster
+
+    import handlers
+    from handlers.migrate import check
+
+    url, dump = f"sqlite:///{tmp_path / 'db.sqlite'}", write_cluster(tmp_path / "cluster.yaml")
+    crashing = CrashingState(Store(url), poster_for(slack), render)
+    with pytest.raises(RuntimeError):  # the root is in Slack, the migration never saved
+        handlers.run_text("migrate", ["start", "payments"], _migration_context(crashing, dump))
+    state = BotState(Store(url), poster_for(slack), render)  # the next process; the user says it again
+    assert not handlers.run_text("migrate", ["start", "payments"], _migration_context(state, dump)).error
+    [root] = slack.of("chat.postMessage")
+    record = state.migration("payments")
+    assert record is not None and record.thread_ts == root.result["ts"]
+
+    write_cluster(dump, payments="labelled")  # the namespace moved: the next check has progress to post
+    crashing = CrashingState(Store(url), poster_for(slack), render)
+    with pytest.raises(RuntimeError):  # Slack took the progress post; the new observation was never saved
+        check(record, _migration_context(crashing, dump), crashing)
+    assert len(slack.of("chat.postMessage")) == 2
+    state = BotState(Store(url), poster_for(slack), render)
+    stale = state.migration("payments")
+    assert stale is not None and stale.observed == record.observed  # so the re-run sees the same change
+    again = check(stale, _migration_context(state, dump), state)
+    progress = [c for c in slack.of("chat.postMessage") if c.body.get("thread_ts") == root.result["ts"]]
+    assert len(progress) == 1 and again.data["posted"] == [progress[0].result["ts"]]
+    saved = state.migration("payments")
+    assert saved is not None and saved.observed != record.observed
+    # Saved, the key is free again: the same change coming back later is news, posted once more.
+    with state.store.session() as s:
+        assert s.query(OutboxPost).filter(OutboxPost.status == "posted").count() == 0
+
+
+def test_an_outbox_intent_left_by_a_crash_is_posted_once_on_restart(tmp_path: Path, slack: HistoryDouble) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = Store(url)
+    now = datetime.now(UTC)
+    payload = {"text": "progress", "blocks": []}
+    with store.session() as s:
+        # Crash 1: the intent was written, the post never happened.
+        s.add(OutboxPost(channel="CA", thread_ts="1.1", key="migration:a:1.1:f1", payload=payload, created_at=now))
+        # Crash 2: Slack took the post (below), then the process died before writing its ts.
+        s.add(OutboxPost(channel="CB", thread_ts="2.2", key="migration:b:2.2:f2", payload=payload, created_at=now))
+    poster = poster_for(slack)
+    taken = poster.post("CB", "progress", [], thread_ts="2.2", key="migration:b:2.2:f2")
+    state = BotState(Store(url), poster, render)  # the new process
+    assert state.resume_pending() == 2
+    posts = slack.of("chat.postMessage")
+    assert sorted(c.body["channel"] for c in posts) == ["CA", "CB"]  # CA posted now; CB not posted twice
+    assert state.resume_pending() == 0
+    # The handler's re-run of the same logical post finds it done in the outbox, without even asking Slack.
+    lookups = len(slack.of("conversations.replies"))
+    assert state.post("CB", Reply(title="progress"), thread_ts="2.2", key="migration:b:2.2:f2") == taken
+    assert len(slack.of("chat.postMessage")) == 2 and len(slack.of("conversations.replies")) == lookups
+
+
+def test_the_schema_version_5_step_adds_the_outbox_to_a_version_4_file(tmp_path: Path) -> None:
+    path = tmp_path / "v4.sqlite"
+    Store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE outbox_posts")
+        db.execute("UPDATE schema_version SET version = 4")
+    store = Store(f"sqlite:///{path}")
+    assert store.upgraded_from == 4
+    with store.session() as s:
+        s.add(OutboxPost(channel="C", key="k", payload={}))
+    with store.session() as s:
+        assert [p.key for p in s.query(OutboxPost)] == ["k"]
