@@ -156,6 +156,7 @@ class MeshScheduler:
     def shutdown(self) -> None:
         global _current
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            # Let a digest or migration check in flight finish and save what it posted: nothing half-done.
+            self.scheduler.shutdown(wait=True)
         if _current is self:
             _current = None
