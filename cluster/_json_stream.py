@@ -27,6 +27,17 @@ def _expect(text: str, pos: int, char: str) -> int:
     return _skip(text, pos + 1)
 
 
+def _separator(text: str, pos: int, closer: str, container: str) -> int:
+    """After a value: a comma (not trailing) moves to the next value; else the container must close here."""
+    if text[pos : pos + 1] == ",":
+        pos = _skip(text, pos + 1)
+        if text[pos : pos + 1] == closer:
+            raise json.JSONDecodeError(f"Illegal trailing comma before end of {container}", text, pos)
+    elif text[pos : pos + 1] != closer:
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+    return pos
+
+
 def iter_json(text: str) -> Iterator[Any]:
     """Yield the documents of a JSON text: a List's items one by one (then the List's own fields, with the
     items that needed them, as a List), or the whole value when it is not an object with `items`.
@@ -56,23 +67,12 @@ def iter_json(text: str) -> Iterator[Any]:
                     yield item
                 else:
                     held.append(item)
-                pos = _skip(text, pos)
-                if text[pos : pos + 1] == ",":
-                    pos = _skip(text, pos + 1)
-                    if text[pos : pos + 1] == "]":
-                        raise json.JSONDecodeError("Illegal trailing comma before end of array", text, pos)
-                elif text[pos : pos + 1] != "]":
-                    raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+                pos = _separator(text, _skip(text, pos), "]", "array")
             pos = _skip(text, pos + 1)
         else:
             head[key], pos = _DECODER.raw_decode(text, pos)
             pos = _skip(text, pos)
-        if text[pos : pos + 1] == ",":
-            pos = _skip(text, pos + 1)
-            if text[pos : pos + 1] == "}":
-                raise json.JSONDecodeError("Illegal trailing comma before end of object", text, pos)
-        elif text[pos : pos + 1] != "}":
-            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        pos = _separator(text, pos, "}", "object")
     if _skip(text, pos + 1) != len(text):
         raise json.JSONDecodeError("Extra data", text, _skip(text, pos + 1))
     if streamed:
