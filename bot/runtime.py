@@ -9,6 +9,7 @@ from typing import Any
 from bot.config import Settings
 from bot.poster import SlackPoster
 from bot.state import BotState
+from bot.traffic_source import traffic_for
 from bot.store import Store
 from cluster.snapshot import Snapshot
 from handlers import Context, Reply
@@ -58,6 +59,8 @@ class Runtime:
             language=language or self.settings.language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,
+            traffic=traffic_for(self.settings),
+            traffic_window=self.settings.prometheus_window,
             state=self.state,
             channel=channel,
             thread_ts=thread_ts,
