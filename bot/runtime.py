@@ -9,8 +9,8 @@ from typing import Any
 from bot.config import Settings
 from bot.poster import SlackPoster
 from bot.state import BotState
-from bot.traffic_source import traffic_for
 from bot.store import Store
+from bot.traffic_source import traffic_for
 from cluster.snapshot import Snapshot
 from handlers import Context, Reply
 from knowledge import Language

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from cluster.analysis.findings import Finding
 from cluster.traffic import NamespaceTraffic, ObservedTraffic, PrometheusError, read_observed
+from handlers.cluster_common import table
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.cluster_common import table
 from handlers.reply import Section
 from knowledge import Language
 
@@ -29,7 +29,7 @@ def _run(future: Future[ObservedTraffic], ctx: Context) -> None:
     try:
         assert ctx.traffic is not None
         future.set_result(read_observed(ctx.traffic, ctx.traffic_window))
-    except BaseException as exc:  # noqa: BLE001  (handed to the waiting command as a fault note)
+    except BaseException as exc:
         future.set_exception(exc)
 
 
@@ -120,12 +120,20 @@ class StrictCheck:
 
 
 def strict_check(ctx: Context, namespace: str) -> StrictCheck:
-    """One observed-traffic reading (4 grouped queries) and its verdict on STRICT for `namespace`."""
-    lang = ctx.language
+    """Is it safe to switch `namespace` to STRICT? One observed-traffic reading (4 grouped queries).
+
+    For `ask` ("safe to switch to STRICT?"): `.safe` is True/False/None and `.answer` is a sentence
+    in ctx.language that starts with the direct answer.
+    """
     if ctx.traffic is None:
+        return StrictCheck(namespace, None, msg("traffic.strict.off", ctx.language, namespace=namespace))
+    return strict_verdict(finish_observed(start_observed(ctx), ctx), ctx, namespace)
+
+
+def strict_verdict(observed: ObservedTraffic | None, ctx: Context, namespace: str) -> StrictCheck:
+    lang = ctx.language
+    if observed is None:
         return StrictCheck(namespace, None, msg("traffic.strict.off", lang, namespace=namespace))
-    observed = finish_observed(start_observed(ctx), ctx)
-    assert observed is not None
     if not observed.answered:
         notes = " ".join(fault_lines(observed, ctx))
         return StrictCheck(namespace, None, msg("traffic.strict.unknown", lang, namespace=namespace, why=notes))
@@ -136,7 +144,9 @@ def strict_check(ctx: Context, namespace: str) -> StrictCheck:
         )
     finding = plaintext_finding(traffic, observed.window, lang)
     if finding is None:
-        text = msg("traffic.strict.safe", lang, namespace=namespace, window=observed.window, total=f"{traffic.total:.0f}")
+        text = msg(
+            "traffic.strict.safe", lang, namespace=namespace, window=observed.window, total=f"{traffic.total:.0f}"
+        )
         return StrictCheck(namespace, True, text)
     text = msg(
         "traffic.strict.unsafe",
@@ -214,7 +224,10 @@ def observed_mtls(
         )
     if rows:
         sections.append(
-            Section(heading=msg("traffic.observed.heading", lang, window=observed.window), table=table("traffic.observed.columns", ctx, rows))
+            Section(
+                heading=msg("traffic.observed.heading", lang, window=observed.window),
+                table=table("traffic.observed.columns", ctx, rows),
+            )
         )
     if workload_rows:
         sections.append(

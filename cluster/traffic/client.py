@@ -114,6 +114,8 @@ class PrometheusClient:
         endpoint = self.url.rstrip("/") + path
         try:
             response = self._manager().request("GET", endpoint, fields=fields, headers=self._headers())
+        except urllib3.exceptions.NewConnectionError as exc:  # a subclass of ConnectTimeoutError: test it first
+            raise PrometheusError("unreachable", exc.__class__.__name__) from None
         except (urllib3.exceptions.TimeoutError, TimeoutError):
             raise PrometheusError("timeout", f"no answer within {self.timeout:g}s") from None
         except urllib3.exceptions.SSLError as exc:

@@ -67,9 +67,13 @@ def regressions(before: Effect, after: Effect) -> list[Literal["errors", "latenc
         rise = after.error_ratio - before.error_ratio
         if rise >= ERROR_RATIO_RISE and after.error_ratio >= ERROR_RATIO_FACTOR * before.error_ratio:
             found.append("errors")
-    if before.p99_ms is not None and after.p99_ms is not None:
-        if after.p99_ms >= P99_FACTOR * before.p99_ms and after.p99_ms - before.p99_ms >= P99_RISE_MS:
-            found.append("latency")
+    if (
+        before.p99_ms is not None
+        and after.p99_ms is not None
+        and after.p99_ms >= P99_FACTOR * before.p99_ms
+        and after.p99_ms - before.p99_ms >= P99_RISE_MS
+    ):
+        found.append("latency")
     same_unit = (before.reporter == "ztunnel") == (after.reporter == "ztunnel")
     if same_unit and before.rate and after.rate is not None and after.rate < RATE_DROP * before.rate:
         found.append("traffic")

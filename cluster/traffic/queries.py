@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FLOW = "destination_workload_namespace, destination_workload, source_workload_namespace, source_workload, connection_security_policy"
+FLOW = (
+    "destination_workload_namespace, destination_workload, source_workload_namespace, source_workload, "
+    "connection_security_policy"
+)
 """The grouping of every observed-mTLS query: who called whom, with or without mutual TLS."""
 
 MUTUAL_TLS = "mutual_tls"
@@ -38,7 +41,7 @@ class Family:
     template: str
 
     def query(self, window: str) -> str:
-        return self.template.format(window=window)
+        return self.template.replace("{window}", window)
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -53,13 +56,15 @@ FAMILIES: tuple[Family, ...] = (
         "sidecar-tcp",
         "sidecar",
         "connections",
-        f'sum by ({FLOW}) (increase(istio_tcp_connections_opened_total{{reporter="destination",app!="ztunnel"}}[{{window}}]))',
+        f"sum by ({FLOW}) "
+        '(increase(istio_tcp_connections_opened_total{reporter="destination",app!="ztunnel"}[{window}]))',
     ),
     Family(
         "ztunnel-tcp",
         "ztunnel",
         "connections",
-        f'sum by ({FLOW}) (increase(istio_tcp_connections_opened_total{{app="ztunnel",reporter="destination"}}[{{window}}]))',
+        f"sum by ({FLOW}) "
+        '(increase(istio_tcp_connections_opened_total{app="ztunnel",reporter="destination"}[{window}]))',
     ),
     Family(
         "waypoint-requests",
@@ -96,7 +101,8 @@ def effect_queries(reporter: str, window: str) -> EffectQueries:
         reporter,
         rate=f"sum by ({by}) (rate(istio_requests_total{{{sel}}}[{window}]))",
         errors=f'sum by ({by}) (rate(istio_requests_total{{{sel},response_code=~"5.."}}[{window}]))',
-        p99=f"histogram_quantile(0.99, sum by ({by}, le) (rate(istio_request_duration_milliseconds_bucket{{{sel}}}[{window}])))",
+        p99=f"histogram_quantile(0.99, sum by ({by}, le) "
+        f"(rate(istio_request_duration_milliseconds_bucket{{{sel}}}[{window}])))",
     )
 
 
@@ -124,7 +130,8 @@ NAMED_QUERIES: tuple[NamedQuery, ...] = (
         "ztunnel-connections",
         en="ztunnel: connections opened per second, by destination workload",
         ko="ztunnel: 목적지 워크로드별 초당 연결 수",
-        template='sum by (destination_workload_namespace, destination_workload) (rate(istio_tcp_connections_opened_total{{app="ztunnel",reporter="destination"{selector}}}[{step}]))',
+        template="sum by (destination_workload_namespace, destination_workload) "
+        '(rate(istio_tcp_connections_opened_total{{app="ztunnel",reporter="destination"{selector}}}[{step}]))',
         group=("destination_workload_namespace", "destination_workload"),
         unit="conn/s",
     ),
@@ -132,7 +139,8 @@ NAMED_QUERIES: tuple[NamedQuery, ...] = (
         "ztunnel-bytes",
         en="ztunnel: L4 bytes sent per second, by source and destination workload",
         ko="ztunnel: 출발지·목적지 워크로드별 초당 L4 전송 바이트",
-        template='sum by (source_workload, destination_workload) (rate(istio_tcp_sent_bytes_total{{app="ztunnel",reporter="destination"{selector}}}[{step}]))',
+        template="sum by (source_workload, destination_workload) "
+        '(rate(istio_tcp_sent_bytes_total{{app="ztunnel",reporter="destination"{selector}}}[{step}]))',
         group=("source_workload", "destination_workload"),
         unit="B/s",
     ),
@@ -140,7 +148,8 @@ NAMED_QUERIES: tuple[NamedQuery, ...] = (
         "waypoint-requests",
         en="waypoint: requests per second, by destination service and response code",
         ko="waypoint: 목적지 서비스·응답 코드별 초당 요청 수",
-        template='sum by (destination_service, response_code) (rate(istio_requests_total{{reporter="waypoint"{selector}}}[{step}]))',
+        template="sum by (destination_service, response_code) "
+        '(rate(istio_requests_total{{reporter="waypoint"{selector}}}[{step}]))',
         group=("destination_service", "response_code"),
         unit="req/s",
     ),
@@ -150,8 +159,10 @@ NAMED_QUERIES: tuple[NamedQuery, ...] = (
         ko="목적지 네임스페이스별 상호 TLS 로 받은 요청·연결 비율",
         template=(
             "sum by (destination_workload_namespace) ("
-            'rate(istio_requests_total{{reporter=~"destination|waypoint",connection_security_policy="mutual_tls"{selector}}}[{step}])'
-            ' or rate(istio_tcp_connections_opened_total{{reporter="destination",connection_security_policy="mutual_tls"{selector}}}[{step}]))'
+            'rate(istio_requests_total{{reporter=~"destination|waypoint",'
+            'connection_security_policy="mutual_tls"{selector}}}[{step}])'
+            ' or rate(istio_tcp_connections_opened_total{{reporter="destination",'
+            'connection_security_policy="mutual_tls"{selector}}}[{step}]))'
             " / sum by (destination_workload_namespace) ("
             'rate(istio_requests_total{{reporter=~"destination|waypoint"{selector}}}[{step}])'
             ' or rate(istio_tcp_connections_opened_total{{reporter="destination"{selector}}}[{step}]))'
