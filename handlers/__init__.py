@@ -13,6 +13,7 @@ from handlers import plan as _plan  # noqa: F401
 from handlers import precheck as _precheck  # noqa: F401
 from handlers import savings as _savings  # noqa: F401
 from handlers import status as _status  # noqa: F401
+from handlers import traffic as _traffic  # noqa: F401  (observed traffic, issue 13)
 from handlers.context import Context, NoClusterError
 from handlers.dispatch import run, run_text
 from handlers.registry import COMMANDS, Command, UsageError, parse

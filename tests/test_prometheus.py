@@ -432,3 +432,75 @@ def test_migration_thread_posts_before_after_and_the_regression(
         assert "effect" not in again.data
     finally:
         server.stop(grace=2)
+
+
+# --- the guide's PromQL, corrected, from the CLI and Slack ------------------------------------------
+
+
+def test_traffic_lists_and_runs_the_named_queries(
+    prometheus: PrometheusServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listing = cli_json(capsys, "traffic")
+    names = [q["name"] for q in listing["queries"]]
+    assert names == ["ztunnel-connections", "ztunnel-bytes", "waypoint-requests", "mtls-share"]
+    assert all('reporter="ztunnel"' not in q["promql"] for q in listing["queries"])  # the guide's mistake
+    data = cli_json(capsys, "traffic", "ztunnel-connections", "--prometheus", prometheus.url)
+    assert [(r["destination_workload_namespace"], r["destination_workload"]) for r in data["rows"]] == [
+        ("orders", "cart")
+    ]
+    assert data["rows"][0]["value"] > 0  # rate over [5m] of a server up for seconds: small, not zero
+    text = cli_text(capsys, "traffic", "waypoint-requests", "-n", "payments", "--prometheus", prometheus.url)
+    assert "checkout.payments.svc.cluster.local" in text and "503" in text and "req/s" in text
+    ko = cli_text(capsys, "traffic", "mtls-share", "--prometheus", prometheus.url, "--lang", "ko")
+    assert "목적지 네임스페이스별" in ko and "%" in ko
+    assert main(["traffic", "ztunnel-connections"]) == 3  # no Prometheus configured
+    assert "No Prometheus is configured" in capsys.readouterr().err
+    assert main(["traffic", "nope", "--prometheus", prometheus.url]) != 0
+    assert "There is no query `nope`" in capsys.readouterr().err
+    assert main(["traffic", "ztunnel-bytes", "-n", "Bad_NS", "--prometheus", prometheus.url]) != 0
+    assert "not a valid namespace name" in capsys.readouterr().err
+
+
+def test_traffic_in_slack_attaches_a_small_chart(
+    prometheus: PrometheusServer, slack: SlackDouble, tmp_path: Path
+) -> None:
+    from bot.slack.serve import Server
+    from tests.slack_double import SIGNING_SECRET, post_signed, slash_form
+
+    settings = load_settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        prometheus_url=prometheus.url,
+        prometheus_window="10m",
+    )
+    server = Server(settings, "http", read_cluster=None, state=None, host="127.0.0.1", port=0)
+    server.start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
+    try:
+        status, _ = post_signed(url, slash_form(slack, "traffic waypoint-requests", channel="CTRAFFIC", response="t"))
+        assert status == 200
+        answer = slack.wait_for(lambda calls: [c for c in calls if c.method == "response_url"])[0]
+        assert "checkout.payments.svc.cluster.local" in json.dumps(answer.body)
+        uploads = slack.wait_for(lambda calls: [c for c in calls if c.method == "upload"])
+        png = slack.uploads[uploads[0].body["file_id"]]
+        assert png.startswith(b"\x89PNG") and 2_000 < len(png) < 200_000  # a small image
+        [complete] = slack.wait_for(lambda calls: [c for c in calls if c.method == "files.completeUploadExternal"])
+        assert "waypoint-requests (last 10m)" in json.dumps(complete.body)
+    finally:
+        server.stop(grace=2)
+
+
+def test_matplotlib_stays_out_of_the_other_commands() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, bot.cli, bot.slack.app, handlers\n"
+        "from handlers import Context, run_text\n"
+        "from knowledge import default\n"
+        "run_text('ask', ['is ambient GA?'], Context(kb=default()))\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
