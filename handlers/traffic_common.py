@@ -15,6 +15,7 @@ from cluster.analysis.findings import Finding
 from cluster.traffic import NamespaceTraffic, ObservedTraffic, PrometheusError, read_observed
 from handlers.cluster_common import table
 from handlers.context import Context
+from handlers.digest_model import DigestState
 from handlers.messages import msg
 from handlers.reply import Section
 from knowledge import Language
@@ -245,3 +246,14 @@ def observed_mtls(
         "namespaces": items,
     }
     return sections, data
+
+
+def add_observed_shares(state: DigestState, observed: ObservedTraffic | None) -> None:
+    """The digest's observed mTLS share per namespace (in place); nothing without Prometheus."""
+    if observed is None:
+        return
+    state.observed_window = observed.window
+    state.observed_faults = sorted({f.kind for f in observed.faults})
+    for name, facts in state.namespaces.items():
+        traffic = observed.namespace(name)
+        facts.observed_mtls = traffic.share if traffic else None

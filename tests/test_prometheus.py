@@ -504,3 +504,44 @@ def test_matplotlib_stays_out_of_the_other_commands() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- digests: the observed mTLS share per namespace and its change ------------------------------------
+
+
+def test_digest_shows_the_observed_mtls_share_and_its_change(
+    prometheus: PrometheusServer, slack: SlackDouble, tmp_path: Path, dump: Path
+) -> None:
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", slack_bot_token=slack.bot_token, slack_api_url=slack.api_url
+    )
+    state = build_state(settings)
+
+    def digest(url: str) -> handlers.Reply:
+        ctx = handlers.Context(
+            kb=default_knowledge(),
+            read_cluster=partial(read_dump, dump),
+            state=state,
+            channel="CDIGEST",
+            traffic=PrometheusClient(url),
+        )
+        return handlers.run_text("digest", ["now"], ctx)
+
+    first = digest(prometheus.url)
+    shares = {n: f["observed_mtls"] for n, f in first.data["digest"]["namespaces"].items()}
+    assert 0.9 < shares["payments"] < 1.0 and 0.8 < shares["orders"] < 1.0 and shares["legacy"] is None
+    posted = json.dumps(slack.of("chat.postMessage")[-1].body.get("blocks"), ensure_ascii=False)
+    assert "Observed mTLS share (Prometheus, last 24h)" in posted and "new" in posted
+    time.sleep(1.5)  # a little more live traffic: the shares move
+    second = digest(prometheus.url)
+    moves = {m["namespace"]: m for m in second.data["changes"]["observed_mtls"]}
+    assert moves["payments"]["before"] == f"{100 * shares['payments']:.1f}"
+    shown = json.dumps([s.model_dump() for s in second.sections], ensure_ascii=False)
+    assert " pt" in shown  # the change since the last digest, in percentage points
+    from prometheus_server import free_port
+
+    broken = digest(f"http://127.0.0.1:{free_port()}")  # the digest still goes out, saying what is missing
+    assert broken.data["digest"]["observed_faults"] == ["unreachable"]
+    assert "Observed traffic is incomplete: Prometheus unreachable" in json.dumps(
+        [s.model_dump() for s in broken.sections]
+    )
