@@ -13,12 +13,15 @@ import json
 import math
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import urllib3
 
+T = TypeVar("T")
 FaultKind = Literal["unreachable", "unauthorized", "forbidden", "timeout", "bad-response", "bad-query"]
 
 DURATION = re.compile(r"^(\d+)(ms|s|m|h|d|w)$")
@@ -143,13 +146,9 @@ class PrometheusClient:
 
     def instant(self, query: str) -> list[Sample]:
         data = self._get("/api/v1/query", {"query": query, "timeout": f"{self.timeout:g}s"})
-        if data.get("resultType") != "vector":
-            raise PrometheusError("bad-response", f"resultType {data.get('resultType')!r}, expected vector")
-        return [Sample(dict(item.get("metric", {})), _number(item["value"][1])) for item in data.get("result", [])]
+        return _parsed(data, "vector", lambda item: Sample(_metric(item), _number(item["value"][1])))
 
     def range(self, query: str, *, seconds: float, step: float) -> list[Series]:
-        import time
-
         end = time.time()
         fields = {
             "query": query,
@@ -159,12 +158,26 @@ class PrometheusClient:
             "timeout": f"{self.timeout:g}s",
         }
         data = self._get("/api/v1/query_range", fields)
-        if data.get("resultType") != "matrix":
-            raise PrometheusError("bad-response", f"resultType {data.get('resultType')!r}, expected matrix")
-        return [
-            Series(dict(item.get("metric", {})), [(float(t), _number(v)) for t, v in item.get("values", [])])
-            for item in data.get("result", [])
-        ]
+        return _parsed(
+            data,
+            "matrix",
+            lambda item: Series(_metric(item), [(float(t), _number(v)) for t, v in item["values"]]),
+        )
+
+
+def _metric(item: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(item.get("metric") or {}).items()}
+
+
+def _parsed(data: Any, result_type: str, convert: Callable[[Any], T]) -> list[T]:
+    """The result list, converted; any shape other than the documented one is a bad response, not a crash."""
+    if not isinstance(data, dict) or data.get("resultType") != result_type:
+        kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
+        raise PrometheusError("bad-response", f"resultType {kind!r}, expected {result_type}")
+    try:
+        return [convert(item) for item in data.get("result") or []]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise PrometheusError("bad-response", f"malformed {result_type} ({exc.__class__.__name__})") from None
 
 
 def _number(text: object) -> float:
