@@ -16,6 +16,7 @@ import http.client
 import http.server
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -168,16 +169,18 @@ def free_port() -> int:
 
 
 class PrometheusServer:
-    def __init__(self, workdir: Path, targets: Iterable[str] = ()) -> None:
+    def __init__(self, workdir: Path, targets: Iterable[str] = (), *, tls: tuple[Path, Path] | None = None) -> None:
         self.workdir = workdir
         self.data_dir = workdir / "data"
         self.port = free_port()
         self.targets = list(targets)
+        self.tls = tls
+        """(certificate, key): serve HTTPS (Prometheus' --web.config.file tls_server_config)."""
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> PrometheusServer:
         binary = shutil.which("prometheus")
@@ -196,6 +199,12 @@ class PrometheusServer:
             f"global:\n  scrape_interval: {SCRAPE_SECONDS}s\n  evaluation_interval: {SCRAPE_SECONDS}s\n{jobs}"
         )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        web: list[str] = []
+        if self.tls:
+            web_config = self.workdir / "web.yml"
+            cert, key = self.tls
+            web_config.write_text(f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n")
+            web = [f"--web.config.file={web_config}"]
         log = (self.workdir / "prometheus.log").open("wb")
         self._process = subprocess.Popen(
             [
@@ -206,6 +215,7 @@ class PrometheusServer:
                 "--storage.tsdb.retention.time=30d",
                 "--web.console.templates=",
                 "--web.console.libraries=",
+                *web,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -215,7 +225,8 @@ class PrometheusServer:
             if self._process.poll() is not None:
                 raise RuntimeError((self.workdir / "prometheus.log").read_text()[-2000:])
             try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as answer:
+                unverified = ssl._create_unverified_context()  # readiness only; the tests verify with the CA
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=5, context=unverified) as answer:
                     if answer.status == 200:
                         return self
             except OSError:
@@ -309,3 +320,32 @@ class GatewayProxy:
 
     def queries(self) -> int:
         return self.counts["/api/v1/query"] + self.counts["/api/v1/query_range"]
+
+
+def self_signed(workdir: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with the openssl CLI; the certificate is its own CA."""
+    cert, key = workdir / "tls.crt", workdir / "tls.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key

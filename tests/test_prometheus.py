@@ -545,3 +545,20 @@ def test_digest_shows_the_observed_mtls_share_and_its_change(
     assert "Observed traffic is incomplete: Prometheus unreachable" in json.dumps(
         [s.model_dump() for s in broken.sections]
     )
+
+
+def test_https_with_the_ca_file(
+    tmp_path: Path, dump: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prometheus_server import self_signed
+
+    cert, key = self_signed(tmp_path)
+    server = PrometheusServer(tmp_path, tls=(cert, key)).start()
+    try:
+        data, text = _mtls_with(capsys, dump, server.url)  # no CA: the certificate is not trusted
+        assert {f["kind"] for f in data["observed"]["faults"]} == {"unreachable"} and "TLS" in text
+        monkeypatch.setenv("MESHBOT_PROMETHEUS_CA_FILE", str(cert))
+        data, text = _mtls_with(capsys, dump, server.url)
+        assert data["observed"]["faults"] == [] and data["observed"]["complete"] is True
+    finally:
+        server.stop()
