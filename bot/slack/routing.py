@@ -29,6 +29,7 @@ from handlers.cluster_question import answer_cluster_question
 from handlers.dispatch import AuditRecord, AuditSink, with_follow_ups
 from handlers.messages import msg
 from handlers.ports import StatePort
+from handlers.registry import free_text_command, unknown_command
 from knowledge import KnowledgeBase, Language
 from knowledge import default as default_knowledge
 
@@ -173,7 +174,8 @@ class Router:
         name = name.lower()
         if name not in COMMANDS:
             argv = [name] if name else []
-            return Outcome(self.run("help", argv, asker, language), "help", public)
+            fallback = unknown_command()
+            return Outcome(self.run(fallback, argv, asker, language), fallback, public)
         try:
             argv = self.words(name, rest)
         except ValueError as exc:
@@ -190,14 +192,15 @@ class Router:
         question = unescape(strip_mentions(text))
         language = detect_language(question, "en")
         if not question:
-            return Outcome(self.run("help", [], asker, language), "help", public=True)
+            fallback = unknown_command()
+            return Outcome(self.run(fallback, [], asker, language), fallback, public=True)
         first, _, rest = question.partition(" ")
         name = first.lower()
         if name in COMMANDS and not COMMANDS[name].free_text and self._parses(name, rest):
             outcome = self.command(question, asker)
             outcome.public = True  # answered where it was asked, like any question
             return outcome
-        free_text = next((c.name for c in COMMANDS.values() if c.free_text), None)
+        free_text = free_text_command()
         ctx = self.context(asker, language, reads_cluster=True)
         refused = self.policy.admit(ctx)  # a question counts against the rate like a command
         if refused is not None:
