@@ -170,3 +170,14 @@ def test_whatever_is_typed_in_slack_gets_an_answer(router: Router, words: list[s
 
 def test_package_api_is_what_surfaces_use() -> None:
     assert {"Pipeline", "Args", "Refusal", "AuditRecord"} <= set(handlers.__all__)
+
+
+def test_a_question_counts_once_against_the_rate(router: Router) -> None:
+    limited = Router(Settings(rate_limit=2), read_cluster=None)
+    asker = Asker(user="UQ", channel="C1")
+    first = limited.question("what is ambient mode?", asker).reply
+    second = limited.question("what is a waypoint?", asker).reply
+    third = limited.question("what is ztunnel?", asker).reply
+    assert "refused" not in first.data and "refused" not in second.data
+    assert third.data.get("refused") == "rate"
+    assert limited.policy._admitted == set()  # nothing left behind by answered questions

@@ -206,12 +206,15 @@ class Router:
         if refused is not None:
             self._audit_question(ctx, refused.reason, "refused")
             return Outcome(refused.reply, free_text or "question", public=True)
-        reply = self.cluster_question(question, asker, ctx)
-        if reply is None:
-            if free_text is not None:
-                reply = self.run(free_text, [question], asker, language, ctx)
-            else:
-                reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
+        try:
+            reply = self.cluster_question(question, asker, ctx)
+            if reply is None:
+                if free_text is not None:
+                    reply = self.run(free_text, [question], asker, language, ctx)
+                else:
+                    reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
+        finally:
+            self.policy.forget(ctx)
         return Outcome(reply, free_text or "question", public=True)
 
     def cluster_question(self, question: str, asker: Asker, ctx: Context) -> Reply | None:
