@@ -13,9 +13,12 @@ run function receives the parsed model by name (`args`) and the request's `Conte
     def status(args: StatusArgs, ctx: Context) -> Reply: ...
 
 Adding an argument is one line in the model, e.g.
-`fail_on: str | None = option("--fail-on", choices=["blocked"], help="…")`: the CLI, Slack and the
-scheduler parse it from that line (one parser, `parse`), and `names="namespace"` / `names="channel"`
-on a field is all the authorization needs to scope it. A model whose words mean different things by
+`fail_on: str | None = option("--fail-on", choices=["blocked"], help="…")`, or a repeatable
+`only: list[str] = option("-n", "--only", action="append", names="namespace", help="…")` (the field
+name is the value's name): the CLI, Slack and the scheduler parse it from that line (one parser,
+`parse`), and `names="namespace"` / `names="channel"` on a field is all the authorization needs to
+scope it. Options of a surface rather than of a command (the CLI's `--output`, cluster source
+options) stay in that surface (`bot/cli.py`). A model whose words mean different things by
 position overrides `namespaces()` / `channels()` / `scope()` (see `handlers.digest.DigestArgs`).
 
 Traits on `@command`:
