@@ -56,6 +56,8 @@ class Asker:
 
 @dataclass(frozen=True)
 class Typed:
+    """A command line as typed: its first word (lower-cased), the rest, and what its flags asked for."""
+
     name: str
     rest: str
     language: Language
