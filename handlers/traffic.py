@@ -7,14 +7,14 @@ does not grow with the number of namespaces.
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 
 from cluster.traffic.client import PrometheusError, Series, duration_seconds
 from cluster.traffic.queries import NAMED_QUERIES, NamedQuery, named
 from handlers.cluster_common import bad_namespace, table
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import Args, command, option, positional
 from handlers.reply import Chart, ChartSeries, Reply, Section, Table, error_reply
 
 TOP_ROWS = 20
@@ -57,18 +57,21 @@ def _chart(q: NamedQuery, series: list[Series], ctx: Context) -> Chart | None:
     )
 
 
+@dataclass(frozen=True)
+class TrafficArgs(Args):
+    query: str | None = positional(nargs="?", help="a named query (none: list them)")
+    namespace: str | None = option("-n", "--namespace", names="namespace", help="only this destination namespace")
+
+
 @command(
     "traffic",
     usage="traffic [QUERY] [-n NAMESPACE]",
     en="Run the guide's Prometheus queries (ztunnel connections and bytes, waypoint requests, mTLS share).",
     ko="가이드의 Prometheus 쿼리를 실행합니다 (ztunnel 연결·바이트, waypoint 요청, mTLS 비율).",
-    args=[
-        arg("query", nargs="?", default=None, help="a named query (none: list them)"),
-        arg("-n", "--namespace", dest="namespace", default=None, help="only this destination namespace"),
-    ],
-    reads_cluster=True,
+    example="traffic waypoint-requests -n payments",
+    reads_cluster=True,  # not the cluster itself: this gives it the source options, --prometheus among them
 )
-def traffic(args: argparse.Namespace, ctx: Context) -> Reply:
+def traffic(args: TrafficArgs, ctx: Context) -> Reply:
     lang = ctx.language
     if args.query is None:
         return _listing(ctx)
