@@ -393,6 +393,7 @@ def test_migration_thread_posts_before_after_and_the_regression(
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,
         prometheus_url=prometheus.url,
+        operators="UALICE",  # slash_form's user: starting a migration is an operator's
     )
     state = build_state(settings)
     server = Server(settings, "http", read_cluster=partial(read_dump, dump), state=state, host="127.0.0.1", port=0)
