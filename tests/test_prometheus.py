@@ -563,3 +563,30 @@ def test_https_with_the_ca_file(
         assert data["observed"]["faults"] == [] and data["observed"]["complete"] is True
     finally:
         server.stop()
+
+
+def test_migration_without_a_reachable_prometheus_says_so_and_still_starts(
+    slack: SlackDouble, tmp_path: Path, dump: Path
+) -> None:
+    from prometheus_server import free_port
+
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", slack_bot_token=slack.bot_token, slack_api_url=slack.api_url
+    )
+    state = build_state(settings)
+    ctx = handlers.Context(
+        kb=default_knowledge(),
+        read_cluster=partial(read_dump, dump),
+        state=state,
+        channel="CMIG",
+        user="UALICE",
+        language="ko",
+        traffic=PrometheusClient(f"http://127.0.0.1:{free_port()}", timeout=2),
+    )
+    started = handlers.run_text("migrate", ["start", "payments"], ctx)
+    assert not started.error
+    [root] = slack.of("chat.postMessage")
+    shown = json.dumps(root.body.get("blocks"), ensure_ascii=False)
+    assert "기준치를 기록하지 못했습니다" in shown and "연결할 수 없습니다" in shown
+    record = state.migration("payments")
+    assert record is not None and record.observed.get("traffic") == {}  # nothing to compare later
