@@ -247,6 +247,7 @@ C_ENTRIES = {
     "sidecar-workload-in-ambient-namespace",
     "slo-alerts-after-migration",
     "ambient-components-deployment",
+    "ambient-upgrades",
 }
 
 
