@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-import urllib3
+if TYPE_CHECKING:  # imported when a query is sent: commands without Prometheus never pay for it
+    import urllib3
 
 T = TypeVar("T")
 FaultKind = Literal["unreachable", "unauthorized", "forbidden", "timeout", "bad-response", "bad-query"]
@@ -92,6 +93,8 @@ class PrometheusClient:
     _pool: urllib3.PoolManager | None = field(default=None, init=False, repr=False)
 
     def _manager(self) -> urllib3.PoolManager:
+        import urllib3
+
         if self._pool is None:
             options: dict[str, Any] = {"retries": False, "timeout": urllib3.Timeout(total=self.timeout)}
             if self.ca_file is not None:
@@ -112,6 +115,8 @@ class PrometheusClient:
         return headers
 
     def _get(self, path: str, fields: dict[str, str]) -> Any:
+        import urllib3
+
         with self._lock:
             self.queries += 1
         endpoint = self.url.rstrip("/") + path
