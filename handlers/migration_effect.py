@@ -87,7 +87,7 @@ def compare_after_switch(
         msg("migrate.effect.before", lang, reporter=b["reporter"], window=before.window),
         msg("migrate.effect.after", lang, reporter=a["reporter"], window=after.window),
     ]
-    sections = [Section(table=Table(columns=columns, rows=rows))]
+    sections = [Section(table=Table(columns=columns, rows=rows), text=msg("migrate.effect.rate_note", lang))]
     if reporter == "ztunnel":
         sections.append(Section(text=msg("migrate.effect.l4_only", lang)))
     found = regressions(before, after)

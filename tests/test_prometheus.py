@@ -590,3 +590,15 @@ def test_migration_without_a_reachable_prometheus_says_so_and_still_starts(
     assert "기준치를 기록하지 못했습니다" in shown and "연결할 수 없습니다" in shown
     record = state.migration("payments")
     assert record is not None and record.observed.get("traffic") == {}  # nothing to compare later
+
+
+def test_what_counts_as_a_regression() -> None:
+    from cluster.traffic.effect import Effect, regressions
+
+    before = Effect(reporter="destination", window="24h", rate=10, error_ratio=0.01, p99_ms=80)
+    same = Effect(reporter="waypoint", window="1h", rate=2, error_ratio=0.012, p99_ms=95)  # a lower rate is no verdict
+    assert regressions(before, same) == []
+    worse = Effect(reporter="waypoint", window="1h", rate=10, error_ratio=0.05, p99_ms=200)
+    assert regressions(before, worse) == ["errors", "latency"]
+    l4 = Effect(reporter="ztunnel", window="1h", rate=3)  # ztunnel: nothing to judge
+    assert regressions(before, l4) == []
