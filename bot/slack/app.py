@@ -114,7 +114,7 @@ def build(
     slack = SlackApp(
         app=app,
         router=Router(settings, shared, state=state),
-        delivery=Delivery(client, threads),
+        delivery=Delivery(client, threads, retries=settings.slack_retries, backoff=settings.slack_backoff),
         threads=threads,
         work=work or Work(),
     )
@@ -159,7 +159,7 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
             )
         except Exception:
             LOG.exception("delivering the answer to %s failed", outcome.command)
-            respond(text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
+            delivery.respond(respond, text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
 
     @app.event("app_mention")
     def mention(event: dict[str, Any]) -> None:
