@@ -308,19 +308,21 @@ def post_signed(
     timestamp: int | str | None = None,
     secret: str = SIGNING_SECRET,
     signature: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """POST like Slack does (X-Slack-Signature over `v0:ts:body`); returns (status, body)."""
+    """POST like Slack does (X-Slack-Signature over `v0:ts:body`), with any `headers` more; (status, body)."""
     import urllib.error
     import urllib.request
 
     ts = str(int(time.time()) if timestamp is None else timestamp)
     data = body.encode() if isinstance(body, str) else body
-    headers = {
+    sent = {
         "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": signature if signature is not None else sign(data, ts, secret),
+        **(headers or {}),
     }
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    request = urllib.request.Request(url, data=data, headers=sent, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
