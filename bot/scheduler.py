@@ -83,8 +83,13 @@ class MeshScheduler:
         self.timezone = settings.timezone
         self.migration_every = settings.migration_check_seconds
         self._lock = threading.Lock()
+        jobstore = SQLAlchemyJobStore(engine=runtime.state.store.engine, tablename="apscheduler_jobs")
+        # The job store creates its table when it starts; replicas starting together on one PostgreSQL would
+        # race to create it, so it is created here first under the replicas' shared lock.
+        with runtime.state.store.serialised() as conn:
+            jobstore.jobs_t.create(conn, checkfirst=True)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=runtime.state.store.engine, tablename="apscheduler_jobs")},
+            jobstores={"default": jobstore},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,

@@ -7,6 +7,7 @@ older one runs the ordered upgrade steps below, so an upgrade never needs the fi
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -215,11 +216,15 @@ def serialise(conn: Connection, key: int = UPGRADE_LOCK) -> None:
     """Hold a transaction-scoped lock shared by every replica on this database (until the transaction ends).
 
     PostgreSQL: an advisory lock (two replicas starting at once upgrade one after the other, the second
-    then finds the current version). SQLite is one file on one machine: its write lock (and busy_timeout)
-    already lets one writer through at a time.
+    then finds the current version). SQLite: the file's write lock, taken at once (BEGIN IMMEDIATE) rather
+    than at the first write, so two processes do not both read "no tables yet" before either creates them.
+    Must be the transaction's first statement.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif conn.dialect.name == "sqlite":
+        # pysqlite has not begun a transaction yet (it does so before the first write): begin it ourselves.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def upgrade(engine: Engine) -> int:
@@ -295,6 +300,11 @@ def _check_sqlite(engine: Engine) -> None:
     path = _sqlite_file(engine)
     if path is None or not path.exists():
         return
+    # A file that another replica has just created is empty only until its first statement writes the
+    # header (milliseconds): only a file that stays empty is one that lost its content.
+    deadline = time.monotonic() + 1.0
+    while path.is_file() and path.stat().st_size == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
     if path.is_file() and path.stat().st_size == 0:
         raise StoreError(
             f"the SQLite store {path} is an empty file (0 bytes), not a meshbot database: "
