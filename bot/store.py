@@ -313,8 +313,12 @@ def _check_sqlite(engine: Engine) -> None:
     with engine.connect() as conn:
         problems = [str(row[0]) for row in conn.execute(text("PRAGMA quick_check"))]
     if problems != ["ok"]:
+        found = [line.strip() for p in problems for line in p.splitlines() if line.strip() and "***" not in line]
+        detail = (found[0][:160] if found else "integrity check failed") + (
+            f"; {len(found) - 1} more problem(s)" if len(found) > 1 else ""
+        )
         raise StoreError(
-            f"the SQLite store {path} is damaged ({problems[0][:200]}): restore it from a backup, "
+            f"the SQLite store {path} is damaged ({detail}): restore it from a backup, "
             "or recover it with `sqlite3 FILE .recover`"
         )
 
