@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from digest_runtime import bot_env, digest_calls, meshbot
+from digest_runtime import bot_env, digest_calls, meshbot, wait_until
 from mesh_cluster import write_cluster
 from sqlalchemy import select
 
@@ -108,7 +108,7 @@ def test_a_public_answer_through_429_and_a_500_after_slack_took_it_is_posted_onc
     slack.fail("chat.postMessage", 500, taken=True)  # Slack has the message, the answer is lost
     status, _ = post_signed(url(server), slash_form(slack, "help --public", channel=channel))
     assert status == 200
-    slack.wait_for(lambda calls: posts("chat.postMessage", "found") > found, timeout=10)
+    wait_until(lambda: posts("chat.postMessage", "found") > found, timeout=10)
     time.sleep(0.5)
     in_channel = [c for c in slack.of("chat.postMessage") if c.body.get("channel") == channel]
     assert len(in_channel) == 1  # the retry looked it up (conversations.history) instead of posting again
@@ -263,3 +263,21 @@ def test_migration_status_posts_carry_idempotency_keys(slack: SlackDouble, tmp_p
     keys = [((c.body.get("metadata") or {}).get("event_payload") or {}).get("key") for c in thread]
     assert keys[-1] == "migration:payments:done:1", keys
     assert all(keys), json.dumps(keys)
+
+
+def test_a_report_file_and_an_in_place_update_are_retried_through_429_and_5xx(slack: SlackDouble) -> None:
+    from bot.poster import SlackPoster
+
+    poster = SlackPoster.connect(slack.bot_token, slack.api_url, retries=3, backoff=0.01)
+    uploads, updates = posts("files.upload", "ok"), posts("chat.update", "ok")
+    slack.fail("files.getUploadURLExternal", 429, 503, retry_after=0)
+    slack.fail("files.completeUploadExternal", 500)
+    before = len(slack.of("files.completeUploadExternal"))
+    poster.upload(channel="CFILE", content="report\n" * 50, filename="meshbot-report.txt", title="report")
+    completed = slack.of("files.completeUploadExternal")[before:]
+    assert len(completed) == 1 and posts("files.upload", "ok") == uploads + 1
+    assert retries("files.upload", "5xx") >= 2
+    slack.fail("chat.update", 502, 429, retry_after=0)
+    assert poster.update("CFILE", "1700000001.000100", "digest", []) == "1700000001.000100"
+    assert posts("chat.update", "ok") == updates + 1
+    assert [c.status for c in slack.attempts("chat.update")][-3:] == [502, 429, 200]
