@@ -1,7 +1,7 @@
 """Idle and slow connections must not shut out Slack or the probes: /healthz and a signed command, timed.
 
 Budget: with 300 connections held open by one unauthenticated client (most idle, some dribbling a
-header one byte at a time, slowloris-style), `/healthz` and a signed slash command (its ack, and its
+header or a body one byte at a time, slowloris-style), `/healthz` and a signed slash command (its ack, and its
 answer at the response_url) each within 1 s. The server runs as its own process
 (`meshbot serve --mode http --port 0`, waitress + Bolt) on 127.0.0.1 against the Slack Web API
 double running here; before the connections are opened the same requests are timed as a baseline.
@@ -66,18 +66,21 @@ def raise_fd_limit(wanted: int) -> None:
 
 
 def hold(port: int, idle: int, slow: int) -> tuple[list[socket.socket], threading.Event]:
-    """Open `idle` silent connections and `slow` ones that dribble a header forever; (sockets, stop)."""
+    """Open `idle` silent connections and `slow` ones that dribble forever (half a header that never ends,
+    half a body that never arrives: 100 kB announced, a byte at a time); (sockets, stop)."""
     sockets = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(idle + slow)]
     stop = threading.Event()
     dribblers = sockets[idle:]
-    for sock in dribblers:
+    for n, sock in enumerate(dribblers):
         sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
+        if n % 2:
+            sock.sendall(b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
 
     def dribble() -> None:
         while not stop.wait(0.2):
-            for sock in dribblers:
+            for n, sock in enumerate(dribblers):
                 with contextlib.suppress(OSError):
-                    sock.sendall(b"X")  # a header that never ends
+                    sock.sendall(b" " if n % 2 else b"X")
 
     threading.Thread(target=dribble, daemon=True).start()
     return sockets, stop

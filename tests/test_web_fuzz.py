@@ -44,11 +44,14 @@ def server(slack: SlackDouble) -> Iterator[Server]:
     srv.stop(grace=2)
 
 
-def exchange(port: int, head: bytes, body: bytes, *, declared: int | None = None) -> bytes:
+def exchange(
+    port: int, head: bytes, body: bytes, *, declared: int | None = None, line: bytes = b"POST /slack/events"
+) -> bytes:
     """Send a raw request (Content-Length `declared`, else the body's); the status line, or b"" if closed."""
     length = len(body) if declared is None else declared
     request = (
-        b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        line
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         + head
         + f"Content-Length: {length}\r\n\r\n".encode()
         + body
@@ -129,6 +132,11 @@ content_types = st.one_of(
     extra=st.lists(st.tuples(st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}", fullmatch=True), header_text), max_size=4),
     truncate=st.integers(min_value=0, max_value=3),
     encoding=st.sampled_from(["utf-8", "latin-1"]),
+    method=st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "OPTIONS", "post"]),
+    path=st.one_of(
+        st.sampled_from(["/slack/events"] * 4 + ["/slack/events?x=%ff&y", "/healthz", "/readyz", "/metrics"]),
+        st.text(st.characters(codec="utf-8", exclude_characters="\r\n "), max_size=30).map(lambda p: "/" + p),
+    ),
 )
 def test_no_request_to_slack_events_gets_a_5xx(
     server: Server,
@@ -139,13 +147,16 @@ def test_no_request_to_slack_events_gets_a_5xx(
     extra: list[tuple[str, str]],
     truncate: int,
     encoding: str,
+    method: str,
+    path: str,
 ) -> None:
     ts = str(int(time.time())) if timestamp == "now" else timestamp
     signed = sign(body, ts) if signature == "valid" and ts.isascii() else signature
     lines = [("Content-Type", content_type), ("X-Slack-Request-Timestamp", ts), ("X-Slack-Signature", signed), *extra]
     head = b"".join(f"{k}: {v}\r\n".encode(encoding, "replace") for k, v in lines)
     declared = len(body) + truncate * 10 if truncate == 3 else None  # one case in four sends less than it says
-    not_5xx(exchange(server.port, head, body, declared=declared))
+    line = f"{method} {path}".encode(encoding, "replace")
+    not_5xx(exchange(server.port, head, body, declared=declared, line=line))
 
 
 def signed_head(body: bytes, content_type: str = "application/json") -> bytes:
