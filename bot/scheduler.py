@@ -68,6 +68,12 @@ def run_migration_check(namespace: str) -> None:
     if record is None or record.status != "active":
         sched.remove(f"migration:{namespace}")
         return
+    try:
+        # A progress post an outage left pending goes out (or is found in Slack) before new progress is computed.
+        sched.runtime.state.finish_posts(record.channel)
+    except DeliveryError as exc:
+        LOG.error("migration check of %s skipped this time: %s", namespace, exc)
+        return
     ctx = sched.runtime.context(channel=record.channel, language=record.language)
     check(record, ctx, sched.runtime.state)
 

@@ -367,6 +367,10 @@ class BotState:
                 row.status, row.ts = "posted", ts
         return ts
 
+    def finish_posts(self, channel: str) -> int:
+        """Deliver the outbox posts of `channel` left pending (found in Slack first, else posted); how many."""
+        return self._resume_outbox(channel)
+
     def _resume_outbox(self, channel: str | None) -> int:
         with self.store.session() as s:
             query = select(OutboxPost.id).where(OutboxPost.status == "pending").order_by(OutboxPost.id)

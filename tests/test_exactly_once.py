@@ -281,3 +281,25 @@ def test_a_report_file_and_an_in_place_update_are_retried_through_429_and_5xx(sl
     assert poster.update("CFILE", "1700000001.000100", "digest", []) == "1700000001.000100"
     assert posts("chat.update", "ok") == updates + 1
     assert [c.status for c in slack.attempts("chat.update")][-3:] == [502, 429, 200]
+
+
+def test_a_migration_post_an_outage_left_pending_goes_out_once_before_the_next_check(
+    slack: SlackDouble, tmp_path: Path
+) -> None:
+    from bot.poster import PostError, SlackPoster
+    from bot.state import BotState
+    from handlers.reply import Reply
+
+    def render(reply: Reply) -> tuple[str, list[dict[str, object]]]:
+        return reply.title, []
+
+    poster = SlackPoster.connect(slack.bot_token, slack.api_url, retries=1, backoff=0.01)
+    state = BotState(Store(f"sqlite:///{tmp_path / 'db.sqlite'}"), poster, render)
+    slack.fail("chat.postMessage", 503, 503)  # longer than the retries
+    with pytest.raises(PostError):
+        state.post("CMIGO", Reply(title="labels swapped"), thread_ts="1.1", key="migration:pay:1.1:labels")
+    assert state.finish_posts("CMIGO") == 1  # what the next migration check does first
+    assert state.finish_posts("CMIGO") == 0
+    # The check then computes the same progress: the key finds the post, nothing goes out twice.
+    state.post("CMIGO", Reply(title="labels swapped"), thread_ts="1.1", key="migration:pay:1.1:labels")
+    assert len([c for c in slack.of("chat.postMessage") if c.body.get("channel") == "CMIGO"]) == 1
