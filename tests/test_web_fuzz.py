@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.slack.serve import MAX_HEADER_BYTES, Server
-from bot.slack.web import MAX_BODY, MAX_NESTING, nesting
+from bot.slack.web import MAX_BODY, MAX_NESTING, nesting, signature_ok
 from tests.slack_double import SIGNING_SECRET, SlackDouble, sign
 
 
@@ -202,3 +202,14 @@ def test_nesting_counts_json_depth_like_the_parser(value: object) -> None:
         return 1 + max((depth(i) for i in v), default=0) if isinstance(v, list) else 0
 
     assert nesting(text) == depth(value)
+
+
+@given(
+    raw=st.binary(max_size=200),
+    timestamp=st.one_of(st.none(), st.text(max_size=20)),
+    signature=st.one_of(st.none(), st.text(max_size=80)),
+)
+def test_the_signature_check_says_no_to_anything_unsigned_without_raising(
+    raw: bytes, timestamp: str | None, signature: str | None
+) -> None:
+    assert signature_ok(SIGNING_SECRET, raw, timestamp, signature) is False
