@@ -26,6 +26,7 @@ from sqlalchemy import (
     delete,
     event,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -141,10 +142,15 @@ class AuditEntry(Base):
     command: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Added in schema version 6: the arguments, the channel acted on, the request and its surface.
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    target_channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    surface: Mapped[str] = mapped_column(String(16), default="")
 
 
 class SlackEvent(Base):
-    """A Slack event already taken (added in schema version 6): Slack's retries of it are answered once.
+    """A Slack event already taken (added in schema version 7): Slack's retries of it are answered once.
 
     In the store, not in memory, so the replica that gets a retry knows what another replica took.
     """
@@ -184,7 +190,14 @@ def _v5_outbox(conn: Connection) -> None:
     OutboxPost.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
-def _v6_slack_events(conn: Connection) -> None:
+def _v6_audit_details(conn: Connection) -> None:
+    _add_column(conn, "audit_entries", "arguments", "JSON", "'{}'")
+    _add_column(conn, "audit_entries", "target_channel", "VARCHAR(64)", "NULL")
+    _add_column(conn, "audit_entries", "request_id", "VARCHAR(64)", "''")
+    _add_column(conn, "audit_entries", "surface", "VARCHAR(16)", "''")
+
+
+def _v7_slack_events(conn: Connection) -> None:
     SlackEvent.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
@@ -193,7 +206,8 @@ UPGRADES: dict[int, Callable[[Connection], None]] = {
     3: _v3_migration_observation,
     4: _v4_language_and_scope,
     5: _v5_outbox,
-    6: _v6_slack_events,
+    6: _v6_audit_details,
+    7: _v7_slack_events,
 }
 SCHEMA_VERSION = max(UPGRADES)
 
@@ -356,9 +370,42 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
-    def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
+    def audit(
+        self,
+        *,
+        user: str,
+        channel: str,
+        command: str,
+        outcome: str,
+        arguments: dict[str, Any] | None = None,
+        target_channel: str | None = None,
+        request_id: str = "",
+        surface: str = "",
+    ) -> None:
         with self.session() as s:
-            s.add(AuditEntry(user=user, channel=channel, command=command[:2000], outcome=outcome))
+            s.add(
+                AuditEntry(
+                    user=user[:64],
+                    channel=channel[:64],
+                    command=command[:2000],
+                    outcome=outcome[:32],
+                    arguments=arguments or {},
+                    target_channel=target_channel[:64] if target_channel else None,
+                    request_id=request_id[:64],
+                    surface=surface[:16],
+                )
+            )
+
+    def audit_entries(self, since: datetime) -> list[AuditEntry]:
+        with self.session() as s:
+            rows = s.scalars(select(AuditEntry).where(AuditEntry.at >= since).order_by(AuditEntry.at, AuditEntry.id))
+            return list(rows)
+
+    def purge_audit(self, before: datetime) -> int:
+        """Forget audit rows older than `before` (the retention); returns how many went."""
+        with self.session() as s:
+            result: Any = s.execute(delete(AuditEntry).where(AuditEntry.at < before))
+            return int(result.rowcount or 0)
 
     def claim_event(self, event_id: str, *, keep: timedelta = timedelta(hours=1)) -> bool:
         """True the first time any replica claims `event_id`, False for Slack's retries of it.
@@ -386,3 +433,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+OPEN_ERRORS: tuple[type[Exception], ...] = (StoreError, SQLAlchemyError, ValueError)
+"""What opening a store may raise for a bad URL or an unreachable/unreadable database (StoreError: all of it,
+as one line with the password masked)."""

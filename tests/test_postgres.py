@@ -91,7 +91,7 @@ def test_a_version_4_database_is_upgraded_keeping_its_data(database_url: str) ->
     assert (sub.id, sub.namespaces) == (7, ["payments"])
     with store.session() as s:
         s.add(OutboxPost(channel="C", key="k", payload={}))
-    assert store.claim_event("Ev1")  # the version 6 table
+    assert store.claim_event("Ev1")  # the version 7 table
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version FROM schema_version")).all() == [(SCHEMA_VERSION,)]
 

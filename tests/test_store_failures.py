@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from bot import logs
 from bot.store import Store, StoreError, mask, safe_url
@@ -42,12 +41,8 @@ def bot_env(slack: SlackDouble, url: str) -> dict[str, str]:
 def damaged(path: Path) -> Path:
     """A real store whose pages were overwritten in the middle (a disk or copy gone wrong)."""
     store = Store(f"sqlite:///{path}")
-    with store.session() as s:
-        for n in range(300):
-            s.execute(
-                text("INSERT INTO audit_entries (user, channel, command, outcome, at) VALUES (:u, 'C', :c, 'ok', :at)"),
-                {"u": f"U{n}", "c": "digest list " * 20, "at": "2026-01-01 00:00:00"},
-            )
+    for n in range(300):
+        store.audit(user=f"U{n}", channel="C", command="digest list " * 20, outcome="ok")
     store.close()
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
