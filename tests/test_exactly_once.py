@@ -215,6 +215,7 @@ def runs(db: Path) -> list[str]:
         store.close()
 
 
+@pytest.mark.slow
 def test_a_crash_between_slack_taking_the_digest_and_saving_it_posts_one_digest_per_tick(
     digest_env: tuple[SlackDouble, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -233,6 +234,7 @@ def test_a_crash_between_slack_taking_the_digest_and_saving_it_posts_one_digest_
     assert runs(tmp_path / "meshbot.sqlite") == ["posted", "updated", "updated"]
 
 
+@pytest.mark.slow
 def test_an_outage_longer_than_the_retries_posts_one_digest_per_tick_afterwards(
     digest_env: tuple[SlackDouble, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -254,6 +256,7 @@ def test_an_outage_longer_than_the_retries_posts_one_digest_per_tick_afterwards(
     assert "pending" not in statuses
 
 
+@pytest.mark.slow
 def test_migration_status_posts_carry_idempotency_keys(slack: SlackDouble, tmp_path: Path) -> None:
     env = bot_env(slack, tmp_path / "meshbot.sqlite", MESHBOT_FROM_FILE=str(write_cluster(tmp_path / "c.yaml")))
     assert meshbot("migrate", "start", "payments", "--channel", "CMIG", env=env).returncode == 0
