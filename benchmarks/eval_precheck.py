@@ -80,10 +80,17 @@ def evaluate(paths: list[Path]) -> Outcome:
 
 
 def main() -> int:
-    paths = sorted(CLUSTERS.glob("*.yaml"))
+    folders = [Path(a) for a in sys.argv[1:] if not a.startswith("-")] or list(SETS)
+    wrong = sum(report(folder) for folder in folders)
+    return 1 if wrong else 0
+
+
+def report(folder: Path) -> int:
+    """Print one set's figures; return how many wrong `ready` verdicts it found."""
+    paths = sorted(folder.glob("*.yaml"))
     outcome = evaluate(paths)
     print(
-        f"{len(paths)} clusters, {outcome.namespaces} namespaces: {outcome.agreed} verdicts agree "
+        f"{folder.name}: {len(paths)} clusters, {outcome.namespaces} namespaces: {outcome.agreed} verdicts agree "
         f"({outcome.agreed / outcome.namespaces:.0%}); wrong ready {len(outcome.wrong_ready)}; "
         f"stricter {len(outcome.stricter)}; looser (not ready) {len(outcome.looser)}; "
         f"missing codes {len(outcome.missing_codes)}"
