@@ -38,6 +38,11 @@ KINDS: tuple[Kind, ...] = (
     # Mesh routes (parentRefs to a Service or a waypoint) are L7 work that a waypoint serves.
     Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1", "v1beta1"), "httproutes", True),
     Kind("GRPCRoute", "gateway.networking.k8s.io", ("v1", "v1alpha2"), "grpcroutes", True),
+    # A GatewayClass may carry istio.io/waypoint-for for all its waypoints (ambient/waypoints.go).
+    Kind("GatewayClass", "gateway.networking.k8s.io", ("v1", "v1beta1"), "gatewayclasses", True),
+    # VM workloads: ambient does not support them (unsupported-topology).
+    Kind("WorkloadEntry", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "workloadentries", True),
+    Kind("WorkloadGroup", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "workloadgroups", True),
 )
 
 BY_KIND: dict[str, Kind] = {k.kind: k for k in KINDS}

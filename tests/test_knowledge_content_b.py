@@ -87,8 +87,14 @@ DESIGN_FINDINGS = {
     "waypoint-without-l7-need": ("warning", "waypoint-when-needed"),
     "sidecar-resource-ignored": ("info", "sidecar-resource-in-ambient"),
     "telemetry-detail-loss": ("info", "ambient-monitoring-limits"),
+    "unsupported-topology": ("blocker", "ambient-unsupported-topology"),
+    "wasm-needs-waypoint": ("waypoint", "ambient-wasm"),
+    "virtualservice-scope": ("waypoint", "ambient-l7-traffic"),
+    "waypoint-not-usable": ("warning", "waypoint-usable"),
+    "sidecar-callers-bypass-waypoint": ("warning", "waypoint-bypass"),
+    "istiod-rejected-policy": ("warning", "istiod-policy-status"),
 }
-MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count"}
+MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count", "effect"}
 
 HANGUL = re.compile(r"[가-힣]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -490,6 +496,7 @@ def test_finding_message_formats_with_allowed_fields(kb: KnowledgeBase, code: st
         "version": "1.21.2",
         "minimum": "1.24",
         "count": 3,
+        "effect": "ztunnel drops the HTTP rules. ",
     }
     for lang in ("en", "ko"):
         template = getattr(finding.message, lang)
@@ -522,6 +529,12 @@ def test_finding_messages_name_their_alternative(kb: KnowledgeBase) -> None:
         "istio-version-too-old": "Upgrade",
         "waypoint-without-l7-need": "Remove it",
         "init-container-networking": "staging",
+        "unsupported-topology": "Keep these workloads on sidecars",
+        "wasm-needs-waypoint": "targetRefs",
+        "virtualservice-scope": "HTTPRoute",
+        "waypoint-not-usable": "allowedRoutes",
+        "sidecar-callers-bypass-waypoint": "notPrincipals",
+        "istiod-rejected-policy": "istioctl analyze",
     }
     assert set(remedies) == set(DESIGN_FINDINGS)
     for code, remedy in remedies.items():

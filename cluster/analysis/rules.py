@@ -25,21 +25,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cluster.analysis import labels as L
 from cluster.analysis import policies as P
 from cluster.analysis.cni import detect_cni, old_kernels
 from cluster.analysis.findings import Finding, sort_key
-from cluster.analysis.modes import app_init_containers
+from cluster.analysis.modes import app_init_containers, pod_role
 from cluster.analysis.mtls import declared_mode, selects
+from cluster.analysis.topology import cluster_topologies
+from cluster.analysis.traffic import Host, destination_rule_features, resolve_host, route_features, service_parents
 from cluster.analysis.verdict import verdict
 from cluster.analysis.version import fmt, namespace_revision, parse_version
 from cluster.analysis.waypoints import Waypoint
-from cluster.snapshot import Resource
+from cluster.snapshot import Condition, Resource
 
 if TYPE_CHECKING:
     from cluster.analysis.model import Analysis, NamespaceView
 
 VERSION_CODE = "istio-version-too-old"
-WAYPOINT_CODES = ("l7-authz-needs-waypoint", "request-authn-needs-waypoint", "l7-traffic-needs-waypoint")
+WAYPOINT_CODES = (
+    "l7-authz-needs-waypoint",
+    "request-authn-needs-waypoint",
+    "l7-traffic-needs-waypoint",
+    "wasm-needs-waypoint",
+    "virtualservice-scope",
+)
 MAX_NAMES = 5
 
 
@@ -59,6 +68,7 @@ class NamespaceRules:
         self.ns = ns
         self.name = ns.name
         self.waypoint_names = {w.name for w in analysis.waypoints.in_namespace(ns.name) if w.serves != "none"}
+        self.used = analysis.waypoints.used_by(ns.name, [p.pod for p in ns.pods])
 
     # --- scope: which namespaced and root-namespace resources reach this namespace ---
 
@@ -86,38 +96,40 @@ class NamespaceRules:
     # --- whether a waypoint already carries a resource's L7 needs ---
 
     def target_served(self, resource: Resource) -> bool:
+        """Whether a usable waypoint attaches the resource, per ShouldAttachPolicy
+        (pilot/pkg/model/policyattachment.go): waypoints never use `selector`; a Service targetRef attaches only
+        from the Service's own namespace; a Gateway targetRef only from the waypoint's namespace; GatewayClass
+        istio-waypoint only from the root namespace."""
         wps = self.a.waypoints
-        binding = P.binding(resource)
-        if binding in ("selector", "namespace"):
-            # Waypoints attach only policies that name them with targetRefs: with a selector or with
-            # neither, the policy stays on ztunnel (where an L7 ALLOW matches nothing: deny-all).
+        if P.binding(resource) != "targetRefs":
+            # With a selector or with neither, the policy stays on ztunnel (or on nothing): no waypoint attaches it.
             return False
+        policy_ns = resource.meta.namespace
         for target in P.target_refs(resource):
             kind, name = target.get("kind", ""), target.get("name", "")
-            ns = target.get("namespace") or resource.meta.namespace
-            if kind == "GatewayClass" and name == "istio-waypoint" and resource.meta.namespace == self.a.root:
+            ns = target.get("namespace") or policy_ns
+            if kind == "GatewayClass" and name == L.WAYPOINT_CLASS and policy_ns == self.a.root:
                 served = wps.serves_anything_in(self.name)  # a root policy for every waypoint of the mesh
+            elif ns != policy_ns:
+                served = False  # "Policy references a different namespace (which is unsupported; it will never match)"
             elif kind == "Service":
                 served = wps.for_service_name(ns, name) is not None
             elif kind == "Gateway":
-                served = (ns, name) in wps.by_key and wps.by_key[(ns, name)].serves != "none"
+                wp = wps.by_key.get((ns, name))
+                served = wp is not None and wp.ready and wp.serves != "none" and wp in self.used
             else:
-                served = wps.for_namespace(ns) is not None
+                served = False  # ServiceEntry and other kinds: not this namespace's Services
             if not served:
                 return False
         return True
 
-    def vs_served(self, vs: Resource) -> bool:
+    def _service_served(self, host: Host) -> bool:
         wps = self.a.waypoints
-        results: list[bool] = []
-        for host in vs.spec.get("hosts") or []:
-            parts = str(host).split(".")
-            if len(parts) > 2 and parts[2] != "svc":
-                continue  # not a Kubernetes service name (an external host)
-            ns = parts[1] if len(parts) > 1 else self.name
-            if (ns, parts[0]) in wps.services:
-                results.append(wps.for_service_name(ns, parts[0]) is not None)
-        return all(results) if results else wps.serves_anything_in(self.name)
+        if host.service:
+            if (host.namespace, host.service) in wps.services:
+                return wps.for_service_name(host.namespace, host.service) is not None
+            return wps.serves_all_services_in(host.namespace)
+        return wps.serves_all_services_in(self.name)
 
     # --- the rules ---
 
@@ -180,39 +192,158 @@ class NamespaceRules:
     def l7_policies(self) -> list[Finding]:
         out: list[Finding] = []
         for policy in self.in_scope("AuthorizationPolicy"):
-            attributes = P.authz_l7_attributes(policy)
-            if not attributes:
-                continue  # ports, principals, namespaces, IP blocks: ztunnel enforces these at L4
-            served = self.target_served(policy)
-            out.append(Finding("l7-authz-needs-waypoint", ref(policy), self.name, ", ".join(attributes), served=served))
-            if P.binding(policy) == "selector":
-                out.append(Finding("selector-policy-l7", ref(policy), self.name, "selector"))
+            out += self._authorization(policy)
         for authn in self.in_scope("RequestAuthentication"):
+            # ztunnel reads no JWT (authorization.go converts AuthorizationPolicy only); waypoints attach it by
+            # targetRefs only.
             served = self.target_served(authn)
-            out.append(Finding("request-authn-needs-waypoint", ref(authn), self.name, "JWT", served=served))
+            effect = "" if P.binding(authn) == "targetRefs" else "jwt-ignored"
+            out.append(
+                Finding("request-authn-needs-waypoint", ref(authn), self.name, "JWT", served=served, effect=effect)
+            )
             if P.binding(authn) == "selector":
-                out.append(Finding("selector-policy-l7", ref(authn), self.name, "selector"))
-        for vs in self.a.resources("VirtualService", self.name):
-            features = P.vs_l7_features(vs) if P.serves_mesh(vs) else []
-            if features:
-                served = self.vs_served(vs)
+                out.append(
+                    Finding("selector-policy-l7", ref(authn), self.name, "RequestAuthentication", effect="jwt-ignored")
+                )
+        for wasm in self.in_scope("WasmPlugin"):
+            # Only Envoy runs Wasm; a waypoint ignores selector-bound plugins (policyattachment.go: "waypoints never
+            # use selector"), so in ambient a WasmPlugin must name the waypoint or the Service with targetRefs.
+            binding = P.binding(wasm)
+            detail = str(wasm.spec.get("url") or "") or binding
+            out.append(Finding("wasm-needs-waypoint", ref(wasm), self.name, detail, served=self.target_served(wasm)))
+        out += self._virtual_services()
+        out += self._destination_rules()
+        out += self._mesh_routes()
+        return out
+
+    def _authorization(self, policy: Resource) -> list[Finding]:
+        attributes = P.authz_l7_attributes(policy)
+        binding = P.binding(policy)
+        if binding == "targetRefs":
+            served = self.target_served(policy)
+            if not attributes and served:
+                return []  # an L4 policy its waypoint enforces
+            detail = ", ".join(attributes) or "targetRefs"
+            effect = "" if served else "targetrefs-unserved"
+            return [Finding("l7-authz-needs-waypoint", ref(policy), self.name, detail, served=served, effect=effect)]
+        if not attributes:
+            return []  # ports, principals, namespaces, IP blocks: ztunnel enforces these at L4
+        effect = P.ztunnel_effect(policy)
+        out = [Finding("l7-authz-needs-waypoint", ref(policy), self.name, ", ".join(attributes), effect=effect)]
+        if binding == "selector":
+            out.append(
+                Finding("selector-policy-l7", ref(policy), self.name, f"action {P.authz_action(policy)}", effect=effect)
+            )
+        return out
+
+    def _virtual_services(self) -> list[Finding]:
+        """VirtualServices for this namespace's hosts, from any namespace.
+
+        A waypoint applies only VirtualServices in the Service's namespace or its own (getVirtualServiceForWaypoint
+        in pilot/pkg/networking/core/listener_waypoint.go, 1.24+; 1.22-1.23 used the waypoint's Sidecar scope, any
+        exported VirtualService). ztunnel applies none.
+        """
+        out: list[Finding] = []
+        scoped = self.a.rule_applies((1, 24))
+        for vs in self.a.snapshot.of_kind("VirtualService"):
+            if not P.serves_mesh(vs):
+                continue
+            features = P.vs_l7_features(vs)
+            if not features:
+                continue
+            hosts = [h for h in (resolve_host(str(x), vs.meta.namespace) for x in vs.spec.get("hosts") or []) if h]
+            mine = [h for h in hosts if h.namespace == self.name]
+            if not mine and not (vs.meta.namespace == self.name and not hosts):
+                continue
+            if vs.meta.namespace == self.name or not scoped:
+                served = (
+                    all(self._service_served(h) for h in mine)
+                    if mine
+                    else self.a.waypoints.serves_anything_in(self.name)
+                )
                 out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, ", ".join(features), served=served))
+                continue
+            applied = [h for h in mine if self._waypoint_namespace(h) == vs.meta.namespace]
+            if len(applied) == len(mine):  # kept in the waypoint's own namespace: the waypoint applies it
+                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, ", ".join(features), served=True))
+            else:
+                names = ", ".join(sorted({h.service or "*" for h in mine}))
+                out.append(Finding("virtualservice-scope", ref(vs), self.name, f"hosts {names}: {', '.join(features)}"))
+        return out
+
+    def _waypoint_namespace(self, host: Host) -> str:
+        wps = self.a.waypoints
+        wp = wps.for_service_name(host.namespace, host.service) if host.service else wps.for_namespace(host.namespace)
+        return wp.namespace if wp is not None else ""
+
+    def _destination_rules(self) -> list[Finding]:
+        """DestinationRule traffic policy for this namespace's hosts (a root-namespace one for `*.local` too)."""
+        out: list[Finding] = []
+        for dr in self.a.snapshot.of_kind("DestinationRule"):
+            features = destination_rule_features(dr)
+            host = resolve_host(str(dr.spec.get("host") or ""), dr.meta.namespace)
+            if not features or host is None:
+                continue
+            if host.namespace != self.name and not (host.namespace == "*" and dr.meta.namespace == self.a.root):
+                continue
+            served = (
+                self._service_served(host)
+                if host.namespace == self.name
+                else self.a.waypoints.serves_all_services_in(self.name)
+            )
+            out.append(Finding("l7-traffic-needs-waypoint", ref(dr), self.name, ", ".join(features), served=served))
+        return out
+
+    def _mesh_routes(self) -> list[Finding]:
+        """GAMMA: HTTPRoute/GRPCRoute with a Service parentRef; sidecars apply it today, only a waypoint in ambient."""
+        out: list[Finding] = []
+        for kind in ("HTTPRoute", "GRPCRoute"):
+            for route in self.a.snapshot.of_kind(kind):
+                parents = [h for h in service_parents(route) if h.namespace == self.name]
+                if not parents:
+                    continue
+                served = all(self._service_served(h) for h in parents)
+                detail = (
+                    f"parentRef Service {', '.join(h.service for h in parents)}: {', '.join(route_features(route))}"
+                )
+                out.append(Finding("l7-traffic-needs-waypoint", ref(route), self.name, detail, served=served))
         return out
 
     def ambient_without_waypoint(self, l7: list[Finding]) -> list[Finding]:
-        """In an ambient namespace, L7 config no waypoint carries is silently not enforced (or denies all)."""
+        """In an ambient namespace, L7 config no waypoint carries is not applied as written right now."""
         if self.ns.mode != "ambient":
             return []
         unserved: dict[str, list[str]] = {}
+        effects: dict[str, str] = {}
         for f in l7:
-            if f.code in WAYPOINT_CODES and not f.served:
-                unserved.setdefault(f.resource, []).append(f.detail)
-            elif f.code == "selector-policy-l7":
-                unserved.setdefault(f.resource, []).append("bound by selector: waypoints ignore it")
+            if f.code not in WAYPOINT_CODES or f.served:
+                continue
+            unserved.setdefault(f.resource, []).append(f"{f.detail}; {self._why_unserved(f)}")
+            if f.effect and f.resource not in effects:
+                effects[f.resource] = f.effect
         return [
-            Finding("ambient-l7-without-waypoint", resource, self.name, "; ".join(details))
+            Finding(
+                "ambient-l7-without-waypoint", resource, self.name, "; ".join(details), effect=effects.get(resource, "")
+            )
             for resource, details in unserved.items()
         ]
+
+    def _why_unserved(self, f: Finding) -> str:
+        """The real cause, so the text does not blame a missing waypoint where a binding is the problem."""
+        if f.code == "virtualservice-scope":
+            return "kept in another namespace: the waypoint does not read it"
+        kind, _, where = f.resource.partition(" ")
+        ns, _, name = where.partition("/")
+        resource = next((r for r in self.a.resources(kind, ns) if r.meta.name == name), None)
+        binding = P.binding(resource) if resource is not None and kind not in TRAFFIC_KINDS else "targetRefs"
+        has_waypoint = self.a.waypoints.serves_anything_in(self.name)
+        if binding == "selector":
+            return "bound by selector: waypoints never attach it"
+        if binding == "namespace":
+            if has_waypoint:
+                return "a waypoint serves the namespace but the policy has no targetRefs, so it is not attached"
+            return "no targetRefs and no waypoint"
+        return "no usable waypoint serves its target"
 
     def pods(self) -> list[Finding]:
         host: dict[str, int] = {}
@@ -257,16 +388,116 @@ class NamespaceRules:
         ]
 
     def sidecar_resources(self) -> list[Finding]:
-        return [
-            Finding("sidecar-resource-ignored", ref(s), self.name, f"namespace mode {self.ns.mode}")
-            for s in self.a.resources("Sidecar", self.name)
-        ]
+        """Sidecar resources of the namespace, and a root-namespace one without workloadSelector: the mesh-wide
+        default every sidecar in this namespace without its own Sidecar uses (ztunnel and waypoints use none)."""
+        own = self.a.resources("Sidecar", self.name)
+        out = [Finding("sidecar-resource-ignored", ref(s), self.name, _sidecar_detail(s)) for s in own]
+        if self.name != self.a.root and not any(not P.selector_labels(s) for s in own):
+            out += [
+                Finding(
+                    "sidecar-resource-ignored",
+                    ref(s),
+                    self.name,
+                    "root namespace: mesh-wide default; " + _sidecar_detail(s),
+                )
+                for s in self.a.resources("Sidecar", self.a.root)
+                if not P.selector_labels(s)
+            ]
+        return out
 
     def telemetry(self) -> list[Finding]:
+        """Only sidecars produce per-pod L7 telemetry: nothing is lost where no pod runs one."""
         sidecars = sum(1 for p in self.ns.workload_pods if p.mode == "sidecar")
-        if self.ns.mode not in ("sidecar", "mixed") and not sidecars:
+        if not sidecars:
             return []
         return [Finding("telemetry-detail-loss", f"Namespace {self.name}", self.name, count=sidecars)]
+
+    def topology(self) -> list[Finding]:
+        """VM workloads (WorkloadEntry/WorkloadGroup) in the namespace: ambient has no VM support."""
+        out: list[Finding] = []
+        for kind in ("WorkloadGroup", "WorkloadEntry"):
+            for r in self.a.resources(kind, self.name):
+                if kind == "WorkloadEntry" and r.meta.labels.get("istio.io/autoRegistrationGroup"):
+                    continue  # created by its WorkloadGroup: one finding for the group
+                out.append(Finding("unsupported-topology", ref(r), self.name, "VM workload"))
+        return out
+
+    def waypoint_usable(self) -> list[Finding]:
+        """Labels naming a waypoint that cannot serve (istiod's WaypointBound reasons, computed from the objects)."""
+        return [
+            Finding("waypoint-not-usable", target, self.name, f"{found.wanted[0]}/{found.wanted[1]}: {found.problem}")
+            for target, found in self.a.waypoints.unusable(self.name, [p.pod for p in self.ns.pods])
+            if found.wanted is not None
+        ]
+
+    def istiod_status(self) -> list[Finding]:
+        """istiod's own verdicts, where it writes them: policy status (ZtunnelAccepted, WaypointAccepted) and the
+        Service condition istio.io/WaypointBound (pilot/pkg/model/service.go ConditionType)."""
+        out: list[Finding] = []
+        for kind in ("AuthorizationPolicy", "RequestAuthentication", "WasmPlugin", "Telemetry"):
+            for r in self.in_scope(kind):
+                for c in r.conditions:
+                    if c.type in ISTIOD_POLICY_CONDITIONS and c.status == "False":
+                        out.append(Finding("istiod-rejected-policy", ref(r), self.name, _condition(c)))
+        for service in self.a.waypoints.services_in.get(self.name, []):
+            for c in service.conditions:
+                if c.type == WAYPOINT_BOUND and c.status == "False":
+                    out.append(
+                        Finding(
+                            "istiod-rejected-policy",
+                            f"Service {self.name}/{service.meta.name}",
+                            self.name,
+                            _condition(c),
+                        )
+                    )
+        return out
+
+
+ISTIOD_POLICY_CONDITIONS = frozenset({"ZtunnelAccepted", "WaypointAccepted"})
+WAYPOINT_BOUND = "istio.io/WaypointBound"
+TRAFFIC_KINDS = frozenset({"VirtualService", "DestinationRule", "HTTPRoute", "GRPCRoute"})
+BYPASS_CODES = frozenset({"l7-authz-needs-waypoint", "request-authn-needs-waypoint", "wasm-needs-waypoint"})
+
+
+def _condition(c: Condition) -> str:
+    text = f"{c.type}=False" + (f" ({c.reason})" if c.reason else "")
+    return f"{text}: {c.message[:240]}" if c.message else text
+
+
+def _sidecar_detail(sidecar: Resource) -> str:
+    outbound = sidecar.spec.get("outboundTrafficPolicy")
+    mode = outbound.get("mode") if isinstance(outbound, dict) else None
+    return f"outboundTrafficPolicy {mode}" if mode else "egress/ingress scoping"
+
+
+def has_workloads(analysis: Analysis, ns: NamespaceView) -> bool:
+    """Workload pods (any phase) or Deployments/DaemonSets: only these namespaces get findings."""
+    if ns.workload_pods:
+        return True
+    if any(p.meta.namespace == ns.name and pod_role(p) == "workload" for p in analysis.snapshot.pods):
+        return True
+    return any(
+        w.meta.namespace == ns.name and L.GATEWAY_NAME not in w.template_labels and w.kind == "Deployment"
+        for w in analysis.snapshot.workloads
+    )
+
+
+def bypass_rules(analysis: Analysis, with_workloads: list[NamespaceView]) -> None:
+    """Partial migration: callers still on sidecars send HBONE straight to the destination's ztunnel and skip its
+    waypoint (istio.io docs ambient/migrate/before-you-begin: "traffic from those workloads bypasses waypoints
+    entirely"), so the waypoint's L7 policy is not applied to them."""
+    sidecar_namespaces = {ns.name: ns for ns in with_workloads if any(p.mode == "sidecar" for p in ns.workload_pods)}
+    for ns in with_workloads:
+        if not any(f.code in BYPASS_CODES for f in ns.findings):
+            continue
+        callers = sorted(n for n in sidecar_namespaces if n != ns.name)
+        if not callers:
+            continue
+        ns.findings.append(
+            Finding(
+                "sidecar-callers-bypass-waypoint", f"Namespace {ns.name}", ns.name, _names(callers), count=len(callers)
+            )
+        )
 
 
 def _waypoint_needs(analysis: Analysis, waypoint: Waypoint, users: list[str], l7: dict[str, list[Finding]]) -> bool:
@@ -322,6 +553,8 @@ def cluster_rules(analysis: Analysis) -> list[Finding]:
     for cni in detect_cni(analysis.snapshot.workloads):
         w = cni.workload
         out.append(Finding("cni-compatibility", f"DaemonSet {w.meta.namespace}/{w.meta.name}", detail=cni.name))
+    for topo in cluster_topologies(analysis.snapshot, analysis.root):
+        out.append(Finding("unsupported-topology", topo.resource, detail=topo.detail))
     return sorted(out, key=sort_key)
 
 
@@ -329,22 +562,27 @@ def apply_rules(analysis: Analysis) -> None:
     analysis.cluster_findings = cluster_rules(analysis)
     cluster_blocked = any(f.severity == "blocker" for f in analysis.cluster_findings)
     l7: dict[str, list[Finding]] = {}
-    for ns in analysis.candidates:
+    with_workloads = [ns for ns in analysis.candidates if has_workloads(analysis, ns)]
+    for ns in with_workloads:  # a namespace without workloads has nothing to break: no findings
         rules = NamespaceRules(analysis, ns)
         found = rules.l7_policies()
         l7[ns.name] = found
         ns.findings = [
             *rules.control_plane(),
+            *rules.topology(),
             *rules.envoy_filters(),
             *rules.mtls_disable(),
             *found,
             *rules.ambient_without_waypoint(found),
+            *rules.waypoint_usable(),
+            *rules.istiod_status(),
             *rules.pods(),
             *rules.labels(),
             *rules.strict_unmeshed(),
             *rules.sidecar_resources(),
             *rules.telemetry(),
         ]
+    bypass_rules(analysis, with_workloads)
     waypoint_rules(analysis, l7)
 
     for ns in analysis.candidates:
