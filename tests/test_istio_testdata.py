@@ -55,7 +55,16 @@ def test_peer_authentication_precedence_matches_istio(name: str) -> None:
     assert (selected["mode"], selected["ports"]) == (workload, ports)
 
 
-def test_known_analyzer_cases() -> None:
+APP_POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: reviews-v1-1, namespace: default, labels: {app: reviews, version: v1}}
+spec: {containers: [{name: reviews, image: reviews:1}]}
+status: {phase: Running}
+"""
+
+
+def test_known_analyzer_cases(tmp_path: Path) -> None:
     injection = run_text("status", [], context(TESTDATA / "injection.yaml")).data
     modes = {n["name"]: n["mode"] for n in injection["namespaces"]}
     assert modes["default"] == "sidecar" and modes["ambient"] == "ambient" and modes["foo"] == "none"
@@ -64,8 +73,15 @@ def test_known_analyzer_cases() -> None:
     assert default["pods"] == {"sidecar": 1, "ambient": 0, "none": 5}
     gateway = run_text("precheck", [], context(TESTDATA / "k8sgateway-selector.yaml")).data
     assert gateway["namespaces"][0]["findings"] == []  # policies selecting the gateway's pods only
-    vs = run_text("precheck", [], context(TESTDATA / "virtualservice_destinationrules.yaml")).data
-    assert sorted(f["resource"] for f in vs["namespaces"][0]["findings"]) == [
+    config_only = run_text("precheck", [], context(TESTDATA / "virtualservice_destinationrules.yaml")).data
+    assert config_only["namespaces"][0]["findings"] == []  # no workload in the namespace: nothing to break
+    (tmp_path / "config.yaml").write_text((TESTDATA / "virtualservice_destinationrules.yaml").read_text())
+    (tmp_path / "pod.yaml").write_text(APP_POD)
+    vs = run_text("precheck", [], context(tmp_path)).data
+    assert sorted(f["resource"] for f in vs["namespaces"][0]["findings"] if f["code"] != "telemetry-detail-loss") == [
+        "VirtualService default/reviews",  # routes to subset v1 only: without Envoy every version gets traffic
+        "VirtualService default/reviews-bogussubset",
+        "VirtualService default/reviews-fqdn",
         "VirtualService default/reviews-mirror",
         "VirtualService default/reviews-mirror-bogussubset",
     ]

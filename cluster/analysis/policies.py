@@ -178,6 +178,8 @@ def vs_l7_features(virtual_service: Resource) -> list[str]:
             found.append("retries")
         if _weighted_destinations(route) > 1:
             found.append("traffic splitting")
+        if any(isinstance(r.get("destination"), dict) and r["destination"].get("subset") for r in route):
+            found.append("subset routing")  # without Envoy every version behind the Service gets the traffic
         # ztunnel applies no VirtualService at all: every HTTP route feature needs a waypoint in ambient.
         found.extend(name for key, name in HTTP_ROUTE_FEATURES if http.get(key))
     if _routes_by_request_match(virtual_service):

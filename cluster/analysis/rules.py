@@ -240,11 +240,13 @@ class NamespaceRules:
         """VirtualServices for this namespace's hosts, from any namespace.
 
         A waypoint applies only VirtualServices in the Service's namespace or its own (getVirtualServiceForWaypoint
-        in pilot/pkg/networking/core/listener_waypoint.go, 1.24+; 1.22-1.23 used the waypoint's Sidecar scope, any
-        exported VirtualService). ztunnel applies none.
+        in pilot/pkg/networking/core/listener_waypoint.go, since 1.24; 1.22-1.23 took any VirtualService its
+        Sidecar scope saw). The stricter rule is reported on older control planes too, marked as such: ambient's
+        production guidance is 1.24+, so the migration meets it on the upgrade. ztunnel applies none.
         """
         out: list[Finding] = []
-        scoped = self.a.rule_applies((1, 24))
+        newest = self.a.version.newest
+        older = f" (Istio 1.24+; this control plane runs {fmt(newest)})" if not self.a.rule_applies((1, 24)) else ""
         for vs in self.a.snapshot.of_kind("VirtualService"):
             if not P.serves_mesh(vs):
                 continue
@@ -255,7 +257,7 @@ class NamespaceRules:
             mine = [h for h in hosts if h.namespace == self.name]
             if not mine and not (vs.meta.namespace == self.name and not hosts):
                 continue
-            if vs.meta.namespace == self.name or not scoped:
+            if vs.meta.namespace == self.name:
                 served = (
                     all(self._service_served(h) for h in mine)
                     if mine
@@ -268,7 +270,8 @@ class NamespaceRules:
                 out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, ", ".join(features), served=True))
             else:
                 names = ", ".join(sorted({h.service or "*" for h in mine}))
-                out.append(Finding("virtualservice-scope", ref(vs), self.name, f"hosts {names}: {', '.join(features)}"))
+                detail = f"hosts {names}: {', '.join(features)}{older}"
+                out.append(Finding("virtualservice-scope", ref(vs), self.name, detail))
         return out
 
     def _waypoint_namespace(self, host: Host) -> str:

@@ -72,8 +72,7 @@ def destination_rule_features(dr: Resource) -> list[str]:
         levels = [policy, *_dicts(policy.get("portLevelSettings"))]
         for level in levels:
             found.extend(name for key, name in DR_FEATURES if level.get(key))
-    if any(True for _ in _dicts(dr.spec.get("subsets"))):
-        found.append("subsets")
+    # Subsets alone select nothing: they matter through the VirtualService routes that name them.
     return list(dict.fromkeys(found))
 
 
