@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 from cluster.dump import iter_objects
 from cluster.kinds import KINDS
 
-CLUSTER_SCOPED = {"Namespace", "Node"}
+CLUSTER_SCOPED = {"Namespace", "Node", "GatewayClass"}
 CORE_GROUPS = ("", "apps", "coordination.k8s.io")
 SERVER_VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.4", "platform": "linux/amd64"}
 

@@ -413,7 +413,16 @@ def test_request_authn_needs_waypoint() -> None:
                     {"destination": {"host": "api", "subset": "v2"}, "weight": 10},
                 ]
             },
-            "traffic splitting",
+            "traffic splitting, subset routing",
+        ),
+        (  # all traffic pinned to one version: without Envoy every pod behind the Service gets traffic
+            {
+                "route": [
+                    {"destination": {"host": "api", "subset": "v1"}, "weight": 100},
+                    {"destination": {"host": "api", "subset": "v2"}, "weight": 0},
+                ]
+            },
+            "subset routing",
         ),
     ],
 )
@@ -430,16 +439,6 @@ def test_l7_traffic_features_fire(http: dict[str, Any], feature: str) -> None:
         {"http": [{"match": [{"uri": {"prefix": "/v1"}}], **ROUTE}, ROUTE]},  # matched, but one destination
         {"http": [{"match": [{"port": 8080}], "route": [{"destination": {"host": "b"}}]}, ROUTE]},  # port is L4
         {"http": [{**ROUTE, "retries": {"attempts": 0}}]},
-        {
-            "http": [
-                {
-                    "route": [
-                        {"destination": {"host": "api", "subset": "v1"}, "weight": 100},
-                        {"destination": {"host": "api", "subset": "v2"}, "weight": 0},
-                    ]
-                }
-            ]
-        },
         {"http": [{**ROUTE, "fault": {"delay": {"fixedDelay": "1s"}}}], "gateways": ["istio-system/public"]},
         {
             "tcp": [
