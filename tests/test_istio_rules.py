@@ -228,3 +228,62 @@ def test_plan_steps_for_the_new_codes(tmp_path: Path) -> None:
         steps = {s.key: s for s in plan(a, a.namespace("shop")).steps}  # type: ignore[arg-type]
         assert key in steps, (name, list(steps))
         assert any(fragment in c for c in steps[key].commands), (name, steps[key].commands)
+
+
+BAD_VALUES: tuple[object, ...] = (None, 42, "x", [1, None], {"a": {"b": 1}}, True)
+RULE_KINDS = {
+    "AuthorizationPolicy",
+    "RequestAuthentication",
+    "VirtualService",
+    "DestinationRule",
+    "HTTPRoute",
+    "WasmPlugin",
+    "Gateway",
+    "Sidecar",
+    "WorkloadEntry",
+    "EnvoyFilter",
+}
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _replaced(doc: object, path: tuple[object, ...], new: object) -> object:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(doc, dict):
+        return {k: (_replaced(v, rest, new) if k == head else v) for k, v in doc.items()}
+    assert isinstance(doc, list)
+    return [(_replaced(v, rest, new) if i == head else v) for i, v in enumerate(doc)]
+
+
+def test_wrong_field_types_in_istio_objects_never_crash_the_rules() -> None:
+    """Every field of every Istio/Gateway object of the cases, replaced by values of the wrong type: the analysis
+    still answers (the rules read what they can), never a traceback."""
+    from cluster.snapshot import SnapshotBuilder
+
+    tried = 0
+    for name in sorted(TABLE):
+        docs = [d for path in case_files(name) for d in yaml.safe_load_all(path.read_text()) if d]
+        for i, doc in enumerate(docs):
+            if doc.get("kind") not in RULE_KINDS:
+                continue
+            for path in _paths({k: doc[k] for k in ("spec", "status") if k in doc}):
+                for bad in BAD_VALUES:
+                    mutated = [*docs[:i], _replaced(doc, path, bad), *docs[i + 1 :]]
+                    builder = SnapshotBuilder("fuzz")
+                    for obj in mutated:
+                        builder.add(obj)  # type: ignore[arg-type]
+                    a = analyze(builder.build())
+                    assert a.namespace("shop") is not None
+                    tried += 1
+    assert tried > 1000

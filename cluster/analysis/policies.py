@@ -31,6 +31,11 @@ HTTP_MATCH_FIELDS = frozenset({"uri", "headers", "method", "queryParams", "autho
 LUA_MARKERS = ("envoy.filters.http.lua", "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua")
 
 
+def listed(value: Any) -> list[Any]:
+    """A list field as a list; anything else (a wrong type in the object) as empty."""
+    return value if isinstance(value, list) else []
+
+
 def _dicts(value: Any) -> Iterator[dict[str, Any]]:
     if isinstance(value, list):
         yield from (v for v in value if isinstance(v, dict))

@@ -153,7 +153,7 @@ class NamespaceRules:
     def envoy_filters(self) -> list[Finding]:
         out: list[Finding] = []
         for ef in self.in_scope("EnvoyFilter"):
-            patches = [p for p in ef.spec.get("configPatches") or [] if isinstance(p, dict)]
+            patches = [p for p in P.listed(ef.spec.get("configPatches")) if isinstance(p, dict)]
             contexts = {
                 str(p.get("match", {}).get("context", "ANY")) if isinstance(p.get("match"), dict) else "ANY"
                 for p in patches
@@ -253,7 +253,7 @@ class NamespaceRules:
             features = P.vs_l7_features(vs)
             if not features:
                 continue
-            hosts = [h for h in (resolve_host(str(x), vs.meta.namespace) for x in vs.spec.get("hosts") or []) if h]
+            hosts = [h for h in (resolve_host(str(x), vs.meta.namespace) for x in P.listed(vs.spec.get("hosts"))) if h]
             mine = [h for h in hosts if h.namespace == self.name]
             if not mine and not (vs.meta.namespace == self.name and not hosts):
                 continue
@@ -517,7 +517,7 @@ def _waypoint_needs(analysis: Analysis, waypoint: Waypoint, users: list[str], l7
         # Gateway API mesh routes (parentRefs to a Service or to the waypoint), once the reader lists them.
         for kind in ("HTTPRoute", "GRPCRoute"):
             for route in analysis.resources(kind, ns):
-                parents = [p for p in route.spec.get("parentRefs") or [] if isinstance(p, dict)]
+                parents = [p for p in P.listed(route.spec.get("parentRefs")) if isinstance(p, dict)]
                 if any(p.get("kind") == "Service" or p.get("name") == waypoint.name for p in parents):
                     return True
     return False
@@ -591,3 +591,24 @@ def apply_rules(analysis: Analysis) -> None:
     for ns in analysis.candidates:
         ns.findings.sort(key=sort_key)
         ns.verdict = verdict(ns.findings, cluster_blocked=cluster_blocked)
+
+
+def istiod_verdicts(analysis: Analysis, ns: NamespaceView) -> list[dict[str, str]]:
+    """Every condition istiod wrote on the namespace's policies and Services (accepted or not), to show beside
+    meshbot's own verdict: ZtunnelAccepted/WaypointAccepted (policies), istio.io/WaypointBound (Services)."""
+    out: list[dict[str, str]] = []
+    targets: list[tuple[str, tuple[Condition, ...]]] = [
+        (ref(r), r.conditions)
+        for kind in ("AuthorizationPolicy", "RequestAuthentication", "WasmPlugin", "Telemetry")
+        for r in analysis.resources(kind, ns.name)
+    ]
+    targets += [
+        (f"Service {ns.name}/{s.meta.name}", s.conditions) for s in analysis.waypoints.services_in.get(ns.name, [])
+    ]
+    for resource, conditions in targets:
+        for c in conditions:
+            if c.type in ISTIOD_POLICY_CONDITIONS or c.type == WAYPOINT_BOUND:
+                out.append(
+                    {"resource": resource, "type": c.type, "status": c.status, "reason": c.reason, "message": c.message}
+                )
+    return out

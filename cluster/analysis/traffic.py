@@ -80,7 +80,7 @@ def service_parents(route: Resource) -> list[Host]:
     """GAMMA: the Services a HTTPRoute/GRPCRoute attaches to (parentRefs of kind Service, core group)."""
     out: list[Host] = []
     for parent in _dicts(route.spec.get("parentRefs")):
-        if parent.get("kind") in SERVICE_KINDS and str(parent.get("group") or "") in ("", "core"):
+        if str(parent.get("kind")) in SERVICE_KINDS and str(parent.get("group") or "") in ("", "core"):
             out.append(Host(str(parent.get("namespace") or route.meta.namespace), str(parent.get("name") or "")))
     return out
 

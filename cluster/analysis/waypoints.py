@@ -67,11 +67,13 @@ def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     match_labels = selector.get("matchLabels")
     if isinstance(match_labels, dict) and any(labels.get(str(k)) != str(v) for k, v in match_labels.items()):
         return False
-    for expr in selector.get("matchExpressions") or []:
+    expressions = selector.get("matchExpressions") or []
+    for expr in expressions if isinstance(expressions, list) else [None]:
         if not isinstance(expr, dict):
-            return False
+            return False  # unreadable: admit nothing rather than guess
         key, op = str(expr.get("key") or ""), str(expr.get("operator") or "")
-        values = [str(v) for v in expr.get("values") or []]
+        raw = expr.get("values")
+        values = [str(v) for v in raw] if isinstance(raw, list) else []
         present = key in labels
         ok = {
             "In": present and labels.get(key) in values,
@@ -101,7 +103,8 @@ def _readiness(gateway: Resource) -> str:
 
 def _allowed_routes(gateway: Resource) -> tuple[str, dict[str, Any]]:
     """makeAllowedRoutes: the HBONE listener on 15008 (the default binding); Same without one."""
-    for listener in gateway.spec.get("listeners") or []:
+    listeners = gateway.spec.get("listeners")
+    for listener in listeners if isinstance(listeners, list) else []:
         if not isinstance(listener, dict) or listener.get("protocol") != "HBONE" or listener.get("port") != HBONE_PORT:
             continue
         routes = listener.get("allowedRoutes")
