@@ -71,6 +71,8 @@ TABLE: dict[str, Case] = {
     "request-authn-selector": case("needs-waypoint", "request-authn-needs-waypoint", "selector-policy-l7"),
     "vs-fault-own-namespace": case("needs-waypoint", "l7-traffic-needs-waypoint"),
     "vs-other-namespace": case("needs-waypoint", "virtualservice-scope", shared=WAYPOINT),
+    "vs-client-namespace": case("needs-waypoint", "virtualservice-scope", shared=WAYPOINT),
+    "vs-external-host": case("needs-waypoint", "l7-traffic-needs-waypoint", shared=WAYPOINT),
     "destinationrule-outlier": case("needs-waypoint", "l7-traffic-needs-waypoint"),
     "destinationrule-tls-only": case("ready", absent={"l7-traffic-needs-waypoint"}),
     "httproute-gamma": case("needs-waypoint", "l7-traffic-needs-waypoint"),

@@ -253,24 +253,39 @@ class NamespaceRules:
             features = P.vs_l7_features(vs)
             if not features:
                 continue
-            hosts = [h for h in (resolve_host(str(x), vs.meta.namespace) for x in P.listed(vs.spec.get("hosts"))) if h]
+            raw = [str(x) for x in P.listed(vs.spec.get("hosts"))]
+            hosts = [h for h in (resolve_host(x, vs.meta.namespace) for x in raw) if h]
             mine = [h for h in hosts if h.namespace == self.name]
-            if not mine and not (vs.meta.namespace == self.name and not hosts):
+            what = ", ".join(features)
+            if vs.meta.namespace != self.name:
+                if not mine:
+                    continue
+                applied = [h for h in mine if self._waypoint_namespace(h) == vs.meta.namespace]
+                if len(applied) == len(mine):  # kept in the waypoint's own namespace: the waypoint applies it
+                    out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, what, served=True))
+                else:
+                    names = ", ".join(sorted({h.service or "*" for h in mine}))
+                    out.append(Finding("virtualservice-scope", ref(vs), self.name, f"hosts {names}: {what}{older}"))
                 continue
-            if vs.meta.namespace == self.name:
+            external = [x for x in raw if resolve_host(x, vs.meta.namespace) is None]
+            if mine or not raw:
                 served = (
                     all(self._service_served(h) for h in mine)
                     if mine
                     else self.a.waypoints.serves_anything_in(self.name)
                 )
-                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, ", ".join(features), served=served))
-                continue
-            applied = [h for h in mine if self._waypoint_namespace(h) == vs.meta.namespace]
-            if len(applied) == len(mine):  # kept in the waypoint's own namespace: the waypoint applies it
-                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, ", ".join(features), served=True))
-            else:
-                names = ", ".join(sorted({h.service or "*" for h in mine}))
-                detail = f"hosts {names}: {', '.join(features)}{older}"
+                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, what, served=served))
+            if external:
+                # Egress routing the namespace's sidecars apply today; in ambient only a waypoint bound to the
+                # ServiceEntry (istio.io/use-waypoint on it) would, and ServiceEntries are not read: never served.
+                detail = f"external hosts {_names(external)}: {what}"
+                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, detail))
+            foreign = [h for h in hosts if h.namespace != self.name and self._waypoint_namespace(h) != self.name]
+            if foreign:
+                # Client side: this namespace's sidecars apply it to their calls today; once they are gone, only the
+                # destination's waypoint could, and it does not read VirtualServices kept here.
+                names = ", ".join(sorted({f"{h.service or '*'}.{h.namespace}" for h in foreign}))
+                detail = f"callers here lose it; hosts {names}: {what}{older}"
                 out.append(Finding("virtualservice-scope", ref(vs), self.name, detail))
         return out
 
