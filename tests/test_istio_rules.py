@@ -75,6 +75,7 @@ TABLE: dict[str, Case] = {
     "vs-external-host": case("needs-waypoint", "l7-traffic-needs-waypoint", shared=WAYPOINT),
     "destinationrule-outlier": case("needs-waypoint", "l7-traffic-needs-waypoint"),
     "destinationrule-tls-only": case("ready", absent={"l7-traffic-needs-waypoint"}),
+    "destinationrule-tls-origination": case("needs-waypoint", "l7-traffic-needs-waypoint"),
     "httproute-gamma": case("needs-waypoint", "l7-traffic-needs-waypoint"),
     "httproute-gamma-served": case("ready", "l7-traffic-needs-waypoint", shared=WAYPOINT),
     "wasm-selector": case("needs-waypoint", "wasm-needs-waypoint"),

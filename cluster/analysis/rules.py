@@ -32,7 +32,14 @@ from cluster.analysis.findings import Finding, sort_key
 from cluster.analysis.modes import app_init_containers, pod_role
 from cluster.analysis.mtls import declared_mode, selects
 from cluster.analysis.topology import cluster_topologies
-from cluster.analysis.traffic import Host, destination_rule_features, resolve_host, route_features, service_parents
+from cluster.analysis.traffic import (
+    Host,
+    destination_rule_features,
+    destination_rule_tls_origination,
+    resolve_host,
+    route_features,
+    service_parents,
+)
 from cluster.analysis.verdict import verdict
 from cluster.analysis.version import fmt, namespace_revision, parse_version
 from cluster.analysis.waypoints import Waypoint
@@ -300,6 +307,14 @@ class NamespaceRules:
         for dr in self.a.snapshot.of_kind("DestinationRule"):
             features = destination_rule_features(dr)
             host = resolve_host(str(dr.spec.get("host") or ""), dr.meta.namespace)
+            if host is None and dr.meta.namespace in (self.name, self.a.root):
+                # An external host: this namespace's sidecars originate TLS or pool connections for their own calls;
+                # ztunnel does neither and no waypoint of theirs carries egress (ServiceEntries are not read).
+                egress = features + destination_rule_tls_origination(dr)
+                if egress:
+                    detail = f"external host {dr.spec.get('host')}: {', '.join(egress)}"
+                    out.append(Finding("l7-traffic-needs-waypoint", ref(dr), self.name, detail))
+                continue
             if not features or host is None:
                 continue
             if host.namespace != self.name and not (host.namespace == "*" and dr.meta.namespace == self.a.root):

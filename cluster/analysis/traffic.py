@@ -76,6 +76,19 @@ def destination_rule_features(dr: Resource) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def destination_rule_tls_origination(dr: Resource) -> list[str]:
+    """`tls.mode` SIMPLE or MUTUAL: the client's sidecar originates TLS to a host outside the mesh."""
+    policies = [dr.spec.get("trafficPolicy")] + [s.get("trafficPolicy") for s in _dicts(dr.spec.get("subsets"))]
+    for policy in policies:
+        if not isinstance(policy, dict):
+            continue
+        for level in [policy, *_dicts(policy.get("portLevelSettings"))]:
+            tls = level.get("tls")
+            if isinstance(tls, dict) and str(tls.get("mode") or "") in ("SIMPLE", "MUTUAL"):
+                return ["TLS origination"]
+    return []
+
+
 def service_parents(route: Resource) -> list[Host]:
     """GAMMA: the Services a HTTPRoute/GRPCRoute attaches to (parentRefs of kind Service, core group)."""
     out: list[Host] = []
