@@ -64,7 +64,7 @@ def precheck(args: argparse.Namespace, ctx: Context) -> Reply:
         msg("precheck.istiod_line", lang, namespace=item["name"], **v)
         for item in items
         for v in item["istiod"]
-        if v["status"] != "True"
+        if v["status"] != "True" or v["reason"] == "UnsupportedValue"  # accepted, but not as written
     ]
     if istiod_lines:
         sections.append(Section(heading=msg("precheck.istiod", lang), text="\n".join(istiod_lines)))

@@ -470,7 +470,9 @@ class NamespaceRules:
         for kind in ("AuthorizationPolicy", "RequestAuthentication", "WasmPlugin", "Telemetry"):
             for r in self.in_scope(kind):
                 for c in r.conditions:
-                    if c.type in ISTIOD_POLICY_CONDITIONS and c.status == "False":
+                    # False: not attached. True with UnsupportedValue: attached without what ztunnel cannot read
+                    # (policies.go sets Bound = converted policy != nil; authorization.go writes the effect).
+                    if c.type in ISTIOD_POLICY_CONDITIONS and (c.status == "False" or c.reason == UNSUPPORTED):
                         out.append(Finding("istiod-rejected-policy", ref(r), self.name, _condition(c)))
         for service in self.a.waypoints.services_in.get(self.name, []):
             for c in service.conditions:
@@ -488,12 +490,13 @@ class NamespaceRules:
 
 ISTIOD_POLICY_CONDITIONS = frozenset({"ZtunnelAccepted", "WaypointAccepted"})
 WAYPOINT_BOUND = "istio.io/WaypointBound"
+UNSUPPORTED = "UnsupportedValue"
 TRAFFIC_KINDS = frozenset({"VirtualService", "DestinationRule", "HTTPRoute", "GRPCRoute"})
 BYPASS_CODES = frozenset({"l7-authz-needs-waypoint", "request-authn-needs-waypoint", "wasm-needs-waypoint"})
 
 
 def _condition(c: Condition) -> str:
-    text = f"{c.type}=False" + (f" ({c.reason})" if c.reason else "")
+    text = f"{c.type}={c.status}" + (f" ({c.reason})" if c.reason else "")
     return f"{text}: {c.message[:240]}" if c.message else text
 
 
