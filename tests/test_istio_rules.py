@@ -186,10 +186,19 @@ def test_texts_name_the_real_cause(tmp_path: Path) -> None:
     [finding] = [f for f in shop.findings if f.code == L7]
     _, message, _ = render(finding, kb, "en")
     assert "deny-all" in message and "targetRefs" in message
+    (tmp_path / "e").mkdir()
+    not_admitted = offline("cross-namespace-denied", tmp_path / "e")
+    [unusable] = [f for f in not_admitted.namespace("shop").findings if f.code == "waypoint-not-usable"]  # type: ignore[union-attr]
+    assert (unusable.detail, unusable.why) == ("infra/edge", "wp-not-admitted")
+    _, message, _ = render(unusable, kb, "en")
+    assert "allowedRoutes does not admit namespace shop" in message
     (tmp_path / "c").mkdir()
     ambient = offline("ambient-selector-l7", tmp_path / "c")
     [blocker] = [f for f in ambient.namespace("shop").findings if f.code == "ambient-l7-without-waypoint"]  # type: ignore[union-attr]
-    assert "bound by selector" in blocker.detail and "no usable waypoint" not in blocker.detail
+    assert blocker.why == "why-selector"  # the cause is the binding, not a missing waypoint
+    for lang, words in (("en", "bound with a selector"), ("ko", "selector로 연결돼")):
+        _, message, _ = render(blocker, kb, lang)  # type: ignore[arg-type]
+        assert words in message and "{" not in message, message
     (tmp_path / "d").mkdir()
     telemetry = offline("root-l7-policy", tmp_path / "d")
     assert "telemetry-detail-loss" not in findings_of(telemetry, "empty")

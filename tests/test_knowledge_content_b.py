@@ -94,7 +94,7 @@ DESIGN_FINDINGS = {
     "sidecar-callers-bypass-waypoint": ("warning", "waypoint-bypass"),
     "istiod-rejected-policy": ("warning", "istiod-policy-status"),
 }
-MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count", "effect"}
+MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count", "effect", "why"}
 
 HANGUL = re.compile(r"[가-힣]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -497,6 +497,7 @@ def test_finding_message_formats_with_allowed_fields(kb: KnowledgeBase, code: st
         "minimum": "1.24",
         "count": 3,
         "effect": "ztunnel drops the HTTP rules. ",
+        "why": "it is bound with a selector. ",
     }
     for lang in ("en", "ko"):
         template = getattr(finding.message, lang)

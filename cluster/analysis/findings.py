@@ -58,6 +58,8 @@ class Finding:
     """Waypoint findings: a waypoint already serves the resource's target, so nothing is left to deploy."""
     effect: str = ""
     """A key of finding_phrases.yaml: what ztunnel does with the resource (rendered as {effect})."""
+    why: str = ""
+    """A key of finding_phrases.yaml: the cause in words (rendered as {why})."""
 
     @property
     def severity(self) -> Severity:
@@ -95,7 +97,9 @@ def render(f: Finding, kb: KnowledgeBase, language: Language) -> tuple[str, str,
     if text is None:
         return f.code, f"{f.code}: {f.resource} {f.detail}".strip(), f.code
     values: defaultdict[str, str | int] = defaultdict(str, f.fields())
-    # A whole sentence (or nothing): templates put {effect} before their fix.
-    values["effect"] = effect_text(f.effect, language).rstrip(". ") + ". " if f.effect else ""
+    # Whole sentences (or nothing): templates put {why} and {effect} before their fix. Phrases may use the fields.
+    for key in ("why", "effect"):
+        phrase = getattr(f, key)
+        values[key] = effect_text(phrase, language).format_map(values).rstrip(". ") + ". " if phrase else ""
     message = text.message.in_(language).format_map(values)
     return text.title.in_(language), message, text.kb

@@ -269,16 +269,15 @@ def _fix_waypoints(ns: NamespaceView) -> Step | None:
     for f in ns.findings:
         if f.code != "waypoint-not-usable":
             continue
-        wanted, _, problem = f.detail.partition(": ")
-        wp_ns, _, wp = wanted.partition("/")
-        if problem.startswith("no waypoint Gateway"):
+        wp_ns, _, wp = f.detail.partition("/")
+        if f.why == "wp-missing":
             commands.append(f"istioctl waypoint apply -n {wp_ns} --name {wp} --wait")
-        elif "allowedRoutes" in problem:
+        elif f.why == "wp-not-admitted":
             commands.append(
                 f"kubectl edit gateway {wp} -n {wp_ns}"
                 f"  # listener port 15008: allowedRoutes.namespaces.from: All (or Selector matching {ns.name})"
             )
-        elif "waypoint-for" in problem:
+        elif f.why in ("wp-excludes-services", "wp-excludes-workloads"):
             commands.append(f"kubectl label gateway {wp} -n {wp_ns} istio.io/waypoint-for=all --overwrite")
         else:
             commands.append(f"kubectl get gateway {wp} -n {wp_ns}  # PROGRAMMED must be True with an ADDRESS")

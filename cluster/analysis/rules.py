@@ -252,8 +252,8 @@ class NamespaceRules:
         production guidance is 1.24+, so the migration meets it on the upgrade. ztunnel applies none.
         """
         out: list[Finding] = []
-        newest = self.a.version.newest
-        older = f" (Istio 1.24+; this control plane runs {fmt(newest)})" if not self.a.rule_applies((1, 24)) else ""
+        older = "" if self.a.rule_applies((1, 24)) else fmt(self.a.version.newest) or ""
+        why = "vs-scope-older" if older else ""
         for vs in self.a.snapshot.of_kind("VirtualService"):
             if not P.serves_mesh(vs):
                 continue
@@ -272,7 +272,8 @@ class NamespaceRules:
                     out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, what, served=True))
                 else:
                     names = ", ".join(sorted({h.service or "*" for h in mine}))
-                    out.append(Finding("virtualservice-scope", ref(vs), self.name, f"hosts {names}: {what}{older}"))
+                    detail = f"hosts {names}: {what}"
+                    out.append(Finding("virtualservice-scope", ref(vs), self.name, detail, version=older, why=why))
                 continue
             external = [x for x in raw if resolve_host(x, vs.meta.namespace) is None]
             if mine or not raw:
@@ -285,15 +286,15 @@ class NamespaceRules:
             if external:
                 # Egress routing the namespace's sidecars apply today; in ambient only a waypoint bound to the
                 # ServiceEntry (istio.io/use-waypoint on it) would, and ServiceEntries are not read: never served.
-                detail = f"external hosts {_names(external)}: {what}"
+                detail = f"hosts {_names(external)}: {what}"
                 out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, detail))
             foreign = [h for h in hosts if h.namespace != self.name and self._waypoint_namespace(h) != self.name]
             if foreign:
                 # Client side: this namespace's sidecars apply it to their calls today; once they are gone, only the
                 # destination's waypoint could, and it does not read VirtualServices kept here.
                 names = ", ".join(sorted({f"{h.service or '*'}.{h.namespace}" for h in foreign}))
-                detail = f"callers here lose it; hosts {names}: {what}{older}"
-                out.append(Finding("virtualservice-scope", ref(vs), self.name, detail))
+                detail = f"hosts {names}: {what}"
+                out.append(Finding("virtualservice-scope", ref(vs), self.name, detail, version=older, why=why))
         return out
 
     def _waypoint_namespace(self, host: Host) -> str:
@@ -312,7 +313,7 @@ class NamespaceRules:
                 # ztunnel does neither and no waypoint of theirs carries egress (ServiceEntries are not read).
                 egress = features + destination_rule_tls_origination(dr)
                 if egress:
-                    detail = f"external host {dr.spec.get('host')}: {', '.join(egress)}"
+                    detail = f"host {dr.spec.get('host')}: {', '.join(egress)}"
                     out.append(Finding("l7-traffic-needs-waypoint", ref(dr), self.name, detail))
                 continue
             if not features or host is None:
@@ -346,37 +347,39 @@ class NamespaceRules:
         """In an ambient namespace, L7 config no waypoint carries is not applied as written right now."""
         if self.ns.mode != "ambient":
             return []
-        unserved: dict[str, list[str]] = {}
-        effects: dict[str, str] = {}
+        first: dict[str, Finding] = {}
+        details: dict[str, list[str]] = {}
         for f in l7:
             if f.code not in WAYPOINT_CODES or f.served:
                 continue
-            unserved.setdefault(f.resource, []).append(f"{f.detail}; {self._why_unserved(f)}")
-            if f.effect and f.resource not in effects:
-                effects[f.resource] = f.effect
+            first.setdefault(f.resource, f)
+            details.setdefault(f.resource, []).append(f.detail)
         return [
             Finding(
-                "ambient-l7-without-waypoint", resource, self.name, "; ".join(details), effect=effects.get(resource, "")
+                "ambient-l7-without-waypoint",
+                resource,
+                self.name,
+                "; ".join(dict.fromkeys(details[resource])),
+                effect=f.effect,
+                why=self._why_unserved(f),
             )
-            for resource, details in unserved.items()
+            for resource, f in first.items()
         ]
 
     def _why_unserved(self, f: Finding) -> str:
-        """The real cause, so the text does not blame a missing waypoint where a binding is the problem."""
+        """The real cause (a finding_phrases.yaml key), so the text does not blame a missing waypoint where a
+        binding is the problem."""
         if f.code == "virtualservice-scope":
-            return "kept in another namespace: the waypoint does not read it"
+            return "why-vs-scope"
         kind, _, where = f.resource.partition(" ")
         ns, _, name = where.partition("/")
         resource = next((r for r in self.a.resources(kind, ns) if r.meta.name == name), None)
         binding = P.binding(resource) if resource is not None and kind not in TRAFFIC_KINDS else "targetRefs"
-        has_waypoint = self.a.waypoints.serves_anything_in(self.name)
         if binding == "selector":
-            return "bound by selector: waypoints never attach it"
+            return "why-selector"
         if binding == "namespace":
-            if has_waypoint:
-                return "a waypoint serves the namespace but the policy has no targetRefs, so it is not attached"
-            return "no targetRefs and no waypoint"
-        return "no usable waypoint serves its target"
+            return "why-no-targetrefs" if self.a.waypoints.serves_anything_in(self.name) else "why-no-waypoint"
+        return "why-no-waypoint"
 
     def pods(self) -> list[Finding]:
         host: dict[str, int] = {}
@@ -427,12 +430,7 @@ class NamespaceRules:
         out = [Finding("sidecar-resource-ignored", ref(s), self.name, _sidecar_detail(s)) for s in own]
         if self.name != self.a.root and not any(not P.selector_labels(s) for s in own):
             out += [
-                Finding(
-                    "sidecar-resource-ignored",
-                    ref(s),
-                    self.name,
-                    "root namespace: mesh-wide default; " + _sidecar_detail(s),
-                )
+                Finding("sidecar-resource-ignored", ref(s), self.name, _sidecar_detail(s), why="root-sidecar")
                 for s in self.a.resources("Sidecar", self.a.root)
                 if not P.selector_labels(s)
             ]
@@ -452,13 +450,13 @@ class NamespaceRules:
             for r in self.a.resources(kind, self.name):
                 if kind == "WorkloadEntry" and r.meta.labels.get("istio.io/autoRegistrationGroup"):
                     continue  # created by its WorkloadGroup: one finding for the group
-                out.append(Finding("unsupported-topology", ref(r), self.name, "VM workload"))
+                out.append(Finding("unsupported-topology", ref(r), self.name, kind, why="topology-vm"))
         return out
 
     def waypoint_usable(self) -> list[Finding]:
         """Labels naming a waypoint that cannot serve (istiod's WaypointBound reasons, computed from the objects)."""
         return [
-            Finding("waypoint-not-usable", target, self.name, f"{found.wanted[0]}/{found.wanted[1]}: {found.problem}")
+            Finding("waypoint-not-usable", target, self.name, f"{found.wanted[0]}/{found.wanted[1]}", why=found.problem)
             for target, found in self.a.waypoints.unusable(self.name, [p.pod for p in self.ns.pods])
             if found.wanted is not None
         ]
@@ -590,7 +588,7 @@ def cluster_rules(analysis: Analysis) -> list[Finding]:
         w = cni.workload
         out.append(Finding("cni-compatibility", f"DaemonSet {w.meta.namespace}/{w.meta.name}", detail=cni.name))
     for topo in cluster_topologies(analysis.snapshot, analysis.root):
-        out.append(Finding("unsupported-topology", topo.resource, detail=topo.detail))
+        out.append(Finding("unsupported-topology", topo.resource, detail=topo.detail, why=topo.why))
     return sorted(out, key=sort_key)
 
 

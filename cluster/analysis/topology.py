@@ -21,7 +21,8 @@ SPIRE_NAMES = ("spire-agent", "spire-server")
 @dataclass(frozen=True, slots=True)
 class Topology:
     resource: str
-    detail: str
+    detail: str  # the evidence, as it appears in the objects
+    why: str  # a key of finding_phrases.yaml
 
 
 def cluster_topologies(snapshot: Snapshot, root: str) -> list[Topology]:
@@ -29,23 +30,25 @@ def cluster_topologies(snapshot: Snapshot, root: str) -> list[Topology]:
     out: list[Topology] = []
     root_ns = next((n for n in snapshot.namespaces if n.name == root), None)
     if root_ns is not None and root_ns.labels.get(NETWORK_LABEL):
-        out.append(Topology(f"Namespace {root}", f"multi-network: {NETWORK_LABEL}={root_ns.labels[NETWORK_LABEL]}"))
+        out.append(
+            Topology(f"Namespace {root}", f"{NETWORK_LABEL}={root_ns.labels[NETWORK_LABEL]}", "topology-multi-network")
+        )
     for w in snapshot.workloads:
         labels = {**w.template_labels, **w.meta.labels}
         name = w.meta.name
         if w.kind == "Deployment" and (name in EASTWEST_NAMES or labels.get("istio") == "eastwestgateway"):
-            out.append(Topology(f"Deployment {w.meta.namespace}/{name}", "multi-network: east-west gateway"))
+            out.append(Topology(f"Deployment {w.meta.namespace}/{name}", "east-west gateway", "topology-multi-network"))
         if name in SPIRE_NAMES or labels.get("app") in SPIRE_NAMES:
-            out.append(Topology(f"{w.kind} {w.meta.namespace}/{name}", "SPIRE workload identity"))
+            out.append(Topology(f"{w.kind} {w.meta.namespace}/{name}", name, "topology-spire"))
     istiod_service = next((s for s in snapshot.services if s.meta.namespace == root and s.meta.name == "istiod"), None)
     if istiod_service is not None and not istiod_service.selector:
         # A remote cluster's istiod Service has no selector: its endpoints point at the primary's istiod.
         has_istiod = any(w.kind == "Deployment" and w.meta.name.startswith("istiod") for w in snapshot.workloads)
         if not has_istiod:
-            out.append(Topology(f"Service {root}/istiod", "primary-remote: istiod runs in another cluster"))
+            out.append(Topology(f"Service {root}/istiod", "istiod Service without selector", "topology-primary-remote"))
     spire_pods = {
         p.meta.namespace for p in snapshot.pods if "spire" in p.meta.annotations.get("inject.istio.io/templates", "")
     }
     for ns in sorted(spire_pods):
-        out.append(Topology(f"Namespace {ns}", "SPIRE workload identity (inject.istio.io/templates: spire)"))
+        out.append(Topology(f"Namespace {ns}", "inject.istio.io/templates: spire", "topology-spire"))
     return list({t.resource: t for t in out}.values())

@@ -33,7 +33,7 @@ class Waypoint:
     name: str
     serves: WaypointFor  # istio.io/waypoint-for (Gateway, else GatewayClass), "service" when absent
     ready: bool = True
-    not_ready: str = ""  # why it cannot serve yet: no address in status, Programmed=False
+    not_ready: str = ""  # why it cannot serve yet (a finding_phrases.yaml key): no address, Programmed=False
     allowed_from: str = "Same"  # the HBONE listener's allowedRoutes.namespaces.from
     allowed_selector: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     service_accounts: tuple[str, ...] = ()
@@ -59,7 +59,7 @@ class Resolution:
 
     waypoint: Waypoint | None
     wanted: tuple[str, str] | None = None  # (namespace, name) the labels ask for
-    problem: str = ""  # empty when it serves, or when nothing was asked for
+    problem: str = ""  # a finding_phrases.yaml key; empty when it serves, or when nothing was asked for
 
 
 def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -94,10 +94,10 @@ def _readiness(gateway: Resource) -> str:
     """Empty when the Gateway can serve; else why not."""
     addresses = gateway.status.get("addresses")
     if not isinstance(addresses, list) or not any(isinstance(a, dict) and a.get("value") for a in addresses):
-        return "no address in status (not deployed or no ready pod)"
+        return "wp-no-address"
     for c in gateway.conditions:
         if c.type == "Programmed" and c.status == "False":
-            return f"Programmed=False ({c.reason})" if c.reason else "Programmed=False"
+            return "wp-not-programmed"
     return ""
 
 
@@ -189,20 +189,18 @@ class WaypointIndex:
             return Resolution(None)
         wp = self.by_key.get(named)
         if wp is None:
-            return Resolution(None, named, "no waypoint Gateway (class istio-waypoint) of that name")
+            return Resolution(None, named, "wp-missing")
         if not wp.ready:
             return Resolution(None, named, wp.not_ready)
         if self.check_allowed_routes and not wp.admits(namespace, self.namespace_labels.get(namespace, {})):
-            return Resolution(
-                None, named, f"its HBONE listener's allowedRoutes ({wp.allowed_from}) does not admit {namespace}"
-            )
+            return Resolution(None, named, "wp-not-admitted")
         return Resolution(wp, named)
 
     def resolve_service(self, service: Service) -> Resolution:
         found = self._target(service.meta.labels, service.meta.namespace)
         wp = found.waypoint
         if wp is not None and not wp.takes("service"):
-            return Resolution(None, found.wanted, f"istio.io/waypoint-for={wp.serves} excludes services")
+            return Resolution(None, found.wanted, "wp-excludes-services")
         return found
 
     def resolve_pod(self, pod: Pod) -> Resolution:
@@ -211,7 +209,7 @@ class WaypointIndex:
         if wp is not None and not wp.takes("workload"):
             if L.USE_WAYPOINT not in pod.meta.labels:
                 return Resolution(None)  # inherited from the namespace: a service waypoint, not an error
-            return Resolution(None, found.wanted, f"istio.io/waypoint-for={wp.serves} excludes workloads")
+            return Resolution(None, found.wanted, "wp-excludes-workloads")
         return found
 
     def requested_by_namespace(self, namespace: str) -> tuple[str, str] | None:
