@@ -128,7 +128,7 @@ def test_precheck_verdicts_and_every_code_on_the_demo(capsys: pytest.CaptureFixt
     assert verdicts == {
         "billing": "blocked",
         "catalog": "ready",
-        "inventory": "ready",
+        "inventory": "blocked",  # its L4 policy on caller namespaces sees the waypoint's identity
         "legacy": "ready",
         "orders": "needs-waypoint",
         "partners": "blocked",
@@ -287,10 +287,10 @@ def test_follow_up_buttons() -> None:
     precheck = run_text("precheck", [], ctx)
     assert [(a.action_id, a.value) for a in precheck.actions] == [
         ("plan", "billing"),
+        ("plan", "inventory"),
         ("plan", "orders"),
         ("plan", "partners"),
         ("plan", "payments"),
-        ("plan", "pricing"),
     ]  # the first five, in name order
     assert [(a.action_id, a.value) for a in run_text("status", ["catalog"], ctx).actions] == [("precheck", "catalog")]
 

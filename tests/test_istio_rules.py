@@ -55,6 +55,8 @@ def case(
 L7 = "l7-authz-needs-waypoint"
 TABLE: dict[str, Case] = {
     "authz-l4-only": case("ready", absent={L7}),
+    "l4-identity-with-waypoint": case("needs-waypoint", L7, effect="waypoint-identity", shared=WAYPOINT),
+    "bypass-deny-policy": case("ready", absent={L7}, shared=WAYPOINT),
     "authz-allow-methods-selector": case("needs-waypoint", L7, "selector-policy-l7", effect="deny-all"),
     "authz-deny-paths-and-ports": case("needs-waypoint", L7, effect="broader"),
     "authz-deny-paths-only": case("needs-waypoint", L7, effect="no-effect"),

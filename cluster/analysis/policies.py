@@ -98,6 +98,36 @@ def authz_l7_attributes(policy: Resource) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+IDENTITY_SOURCE_FIELDS = (
+    "principals", "notPrincipals", "namespaces", "notNamespaces", "serviceAccounts", "notServiceAccounts",
+)  # fmt: skip
+IDENTITY_WHEN_KEYS = frozenset({"source.principal", "source.namespace"})
+
+
+def authz_identity_rules(policy: Resource) -> tuple[list[str], list[str]]:
+    """(fields, principals): the caller-identity matches of a policy, and the principals it names."""
+    fields: list[str] = []
+    principals: list[str] = []
+    for rule in _dicts(policy.spec.get("rules")):
+        for from_ in _dicts(rule.get("from")):
+            source = from_.get("source")
+            if not isinstance(source, dict):
+                continue
+            for f in IDENTITY_SOURCE_FIELDS:
+                if source.get(f):
+                    fields.append(f"from.source.{f}")
+                    if f in ("principals", "notPrincipals"):
+                        principals += [str(x) for x in listed(source.get(f))]
+                    elif f in ("serviceAccounts", "notServiceAccounts", "namespaces", "notNamespaces"):
+                        principals.append("")  # not a principal: never exempt as a gateway's
+        for condition in _dicts(rule.get("when")):
+            key = str(condition.get("key") or "")
+            if key in IDENTITY_WHEN_KEYS:
+                fields.append(f"when {key}")
+                principals.append("")
+    return list(dict.fromkeys(fields)), principals
+
+
 def _clause_keeps_a_match(entries: list[dict[str, Any]], key: str, l4_fields: tuple[str, ...]) -> bool:
     """After the HTTP fields are dropped, some entry of a to/from clause still has an L4 field."""
     return any(isinstance(e.get(key), dict) and any(e[key].get(f) for f in l4_fields) for e in entries)

@@ -221,7 +221,51 @@ class NamespaceRules:
         out += self._virtual_services()
         out += self._destination_rules()
         out += self._mesh_routes()
+        out += self._identity_behind_waypoint(out)
         return out
+
+    def _identity_behind_waypoint(self, found: list[Finding]) -> list[Finding]:
+        """L4 identity rules left on ztunnel stop seeing the callers once a waypoint carries the traffic.
+
+        istio.io docs ambient/usage/l4-policy, "Authorization policy attachment": "Traffic arriving at the destination
+        ztunnel will be coming from the waypoint's identity because waypoint proxies do not impersonate src identity";
+        with a waypoint, selector- and namespace-scoped policies see the waypoint as source. Applies where a waypoint
+        serves the namespace or will (it has waypoint needs). Policies naming a waypoint's or a gateway's account
+        (the bypass-deny policy, ingress-only rules: gateways reach pods directly) are what ztunnel should enforce.
+        """
+        waypoint_ahead = self.a.waypoints.serves_anything_in(self.name) or any(
+            f.code in WAYPOINT_CODES and not f.served for f in found
+        )
+        if not waypoint_ahead:
+            return []
+        reported = {f.resource for f in found if f.code == "l7-authz-needs-waypoint"}
+        direct = self._direct_callers()
+        out: list[Finding] = []
+        for policy in self.in_scope("AuthorizationPolicy"):
+            if ref(policy) in reported or P.binding(policy) == "targetRefs":
+                continue
+            fields, principals = P.authz_identity_rules(policy)
+            if not fields or (principals and all(_account(x) in direct for x in principals)):
+                continue
+            out.append(
+                Finding(
+                    "l7-authz-needs-waypoint",
+                    ref(policy),
+                    self.name,
+                    ", ".join(fields),
+                    effect="waypoint-identity",
+                    why="why-identity",
+                )
+            )
+        return out
+
+    def _direct_callers(self) -> set[str]:
+        """Service accounts ("ns/sa") of waypoints and gateways: their traffic reaches pods without a waypoint."""
+        accounts = {f"{w.namespace}/{sa}" for w in self.a.waypoints.by_key.values() for sa in w.service_accounts}
+        accounts |= {f"{w.namespace}/{w.name}" for w in self.a.waypoints.by_key.values()}  # istioctl's default account
+        for view in self.a.namespaces.values():
+            accounts |= {f"{p.pod.meta.namespace}/{p.pod.service_account}" for p in view.pods if p.role == "gateway"}
+        return accounts
 
     def _authorization(self, policy: Resource) -> list[Finding]:
         attributes = P.authz_l7_attributes(policy)
@@ -232,11 +276,20 @@ class NamespaceRules:
                 return []  # an L4 policy its waypoint enforces
             detail = ", ".join(attributes) or "targetRefs"
             effect = "" if served else "targetrefs-unserved"
-            return [Finding("l7-authz-needs-waypoint", ref(policy), self.name, detail, served=served, effect=effect)]
+            why = "why-http" if attributes else ""
+            return [
+                Finding(
+                    "l7-authz-needs-waypoint", ref(policy), self.name, detail, served=served, effect=effect, why=why
+                )
+            ]
         if not attributes:
             return []  # ports, principals, namespaces, IP blocks: ztunnel enforces these at L4
         effect = P.ztunnel_effect(policy)
-        out = [Finding("l7-authz-needs-waypoint", ref(policy), self.name, ", ".join(attributes), effect=effect)]
+        out = [
+            Finding(
+                "l7-authz-needs-waypoint", ref(policy), self.name, ", ".join(attributes), effect=effect, why="why-http"
+            )
+        ]
         if binding == "selector":
             out.append(
                 Finding("selector-policy-l7", ref(policy), self.name, f"action {P.authz_action(policy)}", effect=effect)
@@ -361,7 +414,7 @@ class NamespaceRules:
                 self.name,
                 "; ".join(dict.fromkeys(details[resource])),
                 effect=f.effect,
-                why=self._why_unserved(f),
+                why=f.why if f.why == "why-identity" else self._why_unserved(f),
             )
             for resource, f in first.items()
         ]
@@ -498,6 +551,12 @@ def _condition(c: Condition) -> str:
     return f"{text}: {c.message[:240]}" if c.message else text
 
 
+def _account(principal: str) -> str:
+    """ "cluster.local/ns/shop/sa/web" -> "shop/web" ("" when it is not a SPIFFE-style principal)."""
+    parts = principal.split("/")
+    return f"{parts[-3]}/{parts[-1]}" if len(parts) >= 4 and parts[-4] == "ns" and parts[-2] == "sa" else ""
+
+
 def _sidecar_detail(sidecar: Resource) -> str:
     outbound = sidecar.spec.get("outboundTrafficPolicy")
     mode = outbound.get("mode") if isinstance(outbound, dict) else None
@@ -536,7 +595,8 @@ def bypass_rules(analysis: Analysis, with_workloads: list[NamespaceView]) -> Non
 
 def _waypoint_needs(analysis: Analysis, waypoint: Waypoint, users: list[str], l7: dict[str, list[Finding]]) -> bool:
     for ns in users:
-        if any(f.code in WAYPOINT_CODES for f in l7.get(ns, [])):
+        # A policy that breaks because of the waypoint (identity rules) is no reason to keep it.
+        if any(f.code in WAYPOINT_CODES and f.why != "why-identity" for f in l7.get(ns, [])):
             return True
         for kind in ("AuthorizationPolicy", "RequestAuthentication", "WasmPlugin", "Telemetry"):
             for r in analysis.resources(kind, ns):

@@ -4,7 +4,8 @@ Namespaces (each shows a mode, a verdict and the findings a real cluster would r
 payments (sidecar; EnvoyFilter with Lua -> blocked), orders (sidecar by istio.io/rev; L7 policy and
 JWT bound by selector, traffic split with retries -> needs-waypoint), catalog (ambient with a waypoint
 and an L7 policy bound by targetRefs -> ready), search (ambient, fault injection and no waypoint ->
-blocked), inventory (ambient, waypoint nothing needs), staging (both injection and ambient labels),
+blocked), inventory (ambient, a waypoint nothing needs, whose presence makes ztunnel check the namespace-wide
+L4 policy on caller namespaces against the waypoint's identity -> blocked), staging (both injection and ambient labels),
 reports (PeerAuthentication DISABLE -> blocked), legacy (no mesh, hostNetwork exporter), billing
 (sidecar, still pinned by istio.io/rev to the old revision 1-21 of a canary upgrade -> blocked),
 partners (sidecar; a VM WorkloadEntry, a selector-bound WasmPlugin, a VirtualService for pricing's host
