@@ -25,6 +25,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("Service", "", ("v1",), "services"),
     Kind("Deployment", "apps", ("v1",), "deployments"),
     Kind("DaemonSet", "apps", ("v1",), "daemonsets"),
+    # Ambient tunnels pod traffic over HBONE port 15008: ingress NetworkPolicies must admit it (networkpolicy.py).
+    Kind("NetworkPolicy", "networking.k8s.io", ("v1",), "networkpolicies"),
     Kind("PeerAuthentication", "security.istio.io", ("v1", "v1beta1"), "peerauthentications", True),
     Kind("AuthorizationPolicy", "security.istio.io", ("v1", "v1beta1"), "authorizationpolicies", True),
     Kind("RequestAuthentication", "security.istio.io", ("v1", "v1beta1"), "requestauthentications", True),

@@ -45,6 +45,7 @@ ALL_CODES = {
     "waypoint-not-usable",
     "sidecar-callers-bypass-waypoint",
     "istiod-rejected-policy",
+    "networkpolicy-blocks-hbone",
 }
 
 

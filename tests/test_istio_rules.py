@@ -91,6 +91,8 @@ TABLE: dict[str, Case] = {
     "istio-1-22-cross-namespace": case("ready", absent={"waypoint-not-usable"}, shared=("_root.yaml", "_base.yaml")),
     "envoyfilter": case("blocked", "envoyfilter-unsupported"),
     "peer-authn-disable": case("blocked", "mtls-disable-unsupported"),
+    "networkpolicy-app-port-only": case("blocked", "networkpolicy-blocks-hbone"),
+    "networkpolicy-with-hbone": case("ready", absent={"networkpolicy-blocks-hbone"}),
     "sidecar-callers": case("ready", "sidecar-callers-bypass-waypoint", shared=WAYPOINT),
 }
 SEVERE = {"blocked": 2, "needs-waypoint": 1, "ready": 0}
@@ -256,6 +258,7 @@ RULE_KINDS = {
     "Sidecar",
     "WorkloadEntry",
     "EnvoyFilter",
+    "NetworkPolicy",
 }
 
 

@@ -93,6 +93,7 @@ DESIGN_FINDINGS = {
     "waypoint-not-usable": ("warning", "waypoint-usable"),
     "sidecar-callers-bypass-waypoint": ("warning", "waypoint-bypass"),
     "istiod-rejected-policy": ("warning", "istiod-policy-status"),
+    "networkpolicy-blocks-hbone": ("blocker", "ambient-networkpolicy"),
 }
 MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count", "effect", "why"}
 
@@ -536,6 +537,7 @@ def test_finding_messages_name_their_alternative(kb: KnowledgeBase) -> None:
         "waypoint-not-usable": "allowedRoutes",
         "sidecar-callers-bypass-waypoint": "notPrincipals",
         "istiod-rejected-policy": "istioctl analyze",
+        "networkpolicy-blocks-hbone": "Add port 15008",
     }
     assert set(remedies) == set(DESIGN_FINDINGS)
     for code, remedy in remedies.items():

@@ -40,6 +40,7 @@ SEVERITY: dict[str, Severity] = {
     "waypoint-not-usable": "warning",
     "sidecar-callers-bypass-waypoint": "warning",
     "istiod-rejected-policy": "warning",
+    "networkpolicy-blocks-hbone": "blocker",
 }
 CLUSTER_CODES = frozenset({"istio-version-too-old", "kernel-too-old", "cni-compatibility", "unsupported-topology"})
 SEVERITY_ORDER: dict[str, int] = {"blocker": 0, "waypoint": 1, "warning": 2, "info": 3}

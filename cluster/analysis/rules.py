@@ -31,6 +31,7 @@ from cluster.analysis.cni import detect_cni, old_kernels
 from cluster.analysis.findings import Finding, sort_key
 from cluster.analysis.modes import app_init_containers, pod_role
 from cluster.analysis.mtls import declared_mode, selects
+from cluster.analysis.networkpolicy import isolation
 from cluster.analysis.topology import cluster_topologies
 from cluster.analysis.traffic import (
     Host,
@@ -496,6 +497,28 @@ class NamespaceRules:
             return []
         return [Finding("telemetry-detail-loss", f"Namespace {self.name}", self.name, count=sidecars)]
 
+    def network_policies(self) -> list[Finding]:
+        """Ingress NetworkPolicies that isolate workload pods without admitting HBONE (15008): once enrolled, every
+        mesh connection to them is dropped by the CNI (cluster/analysis/networkpolicy.py)."""
+        policies = self.a.resources("NetworkPolicy", self.name)
+        if not policies:
+            return []
+        blocked: dict[tuple[str, ...], list[str]] = {}
+        for p in self.ns.workload_pods:
+            found = isolation(policies, p.pod.meta.labels)
+            if found is not None and not found.admits_hbone:
+                blocked.setdefault(found.policies, []).append(p.workload_ref.split(" ", 1)[1])
+        return [
+            Finding(
+                "networkpolicy-blocks-hbone",
+                f"NetworkPolicy {self.name}/{names[0]}",
+                self.name,
+                _names(workloads),
+                count=len(workloads),
+            )
+            for names, workloads in blocked.items()
+        ]
+
     def topology(self) -> list[Finding]:
         """VM workloads (WorkloadEntry/WorkloadGroup) in the namespace: ambient has no VM support."""
         out: list[Finding] = []
@@ -664,6 +687,7 @@ def apply_rules(analysis: Analysis) -> None:
         ns.findings = [
             *rules.control_plane(),
             *rules.topology(),
+            *rules.network_policies(),
             *rules.envoy_filters(),
             *rules.mtls_disable(),
             *found,
