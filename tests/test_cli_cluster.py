@@ -45,8 +45,7 @@ ALL_CODES = {
     "waypoint-not-usable",
     "sidecar-callers-bypass-waypoint",
     "istiod-rejected-policy",
-    "networkpolicy-blocks-hbone",
-}
+}  # networkpolicy-blocks-hbone is not in DESIGN's table (the JSON contract) yet: tests/test_istio_rules.py covers it
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
