@@ -66,6 +66,8 @@ TABLE: dict[str, Case] = {
     "authz-targetrefs-served": case("ready", absent={"waypoint-not-usable"}, shared=WAYPOINT),
     "authz-targetrefs-not-programmed": case("needs-waypoint", L7, "waypoint-not-usable"),
     "waypoint-for-workload": case("needs-waypoint", L7, "waypoint-not-usable"),
+    # istiod still reports the Services (fetchWaypointForService: UnsupportedTrafficType), as a warning
+    "workload-waypoint-gateway-policy": case("ready", L7, "waypoint-not-usable"),
     "cross-namespace-denied": case("needs-waypoint", L7, "waypoint-not-usable"),
     "cross-namespace-allowed": case("ready", absent={"waypoint-not-usable"}),
     "targetrefs-other-namespace": case("needs-waypoint", L7, shared=WAYPOINT),

@@ -252,7 +252,8 @@ class WaypointIndex:
         for wp in [
             self.for_namespace(namespace),
             *(self.for_service(s) for s in self.services_in.get(namespace, [])),
-            *(self.for_pod(p) for p in pods if L.USE_WAYPOINT in p.meta.labels),
+            # Pods inherit the namespace's label too (fetchWaypointForWorkload): a workload waypoint serves them.
+            *(self.for_pod(p) for p in pods if L.GATEWAY_NAME not in p.meta.labels),
         ]:
             if wp is not None:
                 found[wp.key] = wp
