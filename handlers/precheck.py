@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cluster.analysis.rules import istiod_verdicts
+from cluster.analysis.istiod import istiod_verdicts
 from cluster.analysis.verdict import Verdict, reaches
 from cluster.analysis.version import fmt
 from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text

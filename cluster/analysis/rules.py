@@ -29,6 +29,7 @@ from cluster.analysis import labels as L
 from cluster.analysis import policies as P
 from cluster.analysis.cni import detect_cni, old_kernels
 from cluster.analysis.findings import Finding, sort_key
+from cluster.analysis.istiod import ISTIOD_POLICY_KINDS, condition_text, not_applied
 from cluster.analysis.modes import app_init_containers, pod_role
 from cluster.analysis.mtls import declared_mode, selects
 from cluster.analysis.networkpolicy import isolation
@@ -44,7 +45,7 @@ from cluster.analysis.traffic import (
 from cluster.analysis.verdict import verdict
 from cluster.analysis.version import fmt, namespace_revision, parse_version
 from cluster.analysis.waypoints import Waypoint
-from cluster.snapshot import Condition, Resource
+from cluster.snapshot import Resource
 
 if TYPE_CHECKING:
     from cluster.analysis.model import Analysis, NamespaceView
@@ -538,40 +539,17 @@ class NamespaceRules:
         ]
 
     def istiod_status(self) -> list[Finding]:
-        """istiod's own verdicts, where it writes them: policy status (ZtunnelAccepted, WaypointAccepted) and the
-        Service condition istio.io/WaypointBound (pilot/pkg/model/service.go ConditionType)."""
-        out: list[Finding] = []
-        for kind in ("AuthorizationPolicy", "RequestAuthentication", "WasmPlugin", "Telemetry"):
-            for r in self.in_scope(kind):
-                for c in r.conditions:
-                    # False: not attached. True with UnsupportedValue: attached without what ztunnel cannot read
-                    # (policies.go sets Bound = converted policy != nil; authorization.go writes the effect).
-                    if c.type in ISTIOD_POLICY_CONDITIONS and (c.status == "False" or c.reason == UNSUPPORTED):
-                        out.append(Finding("istiod-rejected-policy", ref(r), self.name, _condition(c)))
-        for service in self.a.waypoints.services_in.get(self.name, []):
-            for c in service.conditions:
-                if c.type == WAYPOINT_BOUND and c.status == "False":
-                    out.append(
-                        Finding(
-                            "istiod-rejected-policy",
-                            f"Service {self.name}/{service.meta.name}",
-                            self.name,
-                            _condition(c),
-                        )
-                    )
-        return out
+        """istiod's own verdicts where it writes them (cluster/analysis/istiod.py)."""
+        policies = [r for kind in ISTIOD_POLICY_KINDS for r in self.in_scope(kind)]
+        services = self.a.waypoints.services_in.get(self.name, [])
+        return [
+            Finding("istiod-rejected-policy", resource, self.name, condition_text(c))
+            for resource, c in not_applied(policies, services)
+        ]
 
 
-ISTIOD_POLICY_CONDITIONS = frozenset({"ZtunnelAccepted", "WaypointAccepted"})
-WAYPOINT_BOUND = "istio.io/WaypointBound"
-UNSUPPORTED = "UnsupportedValue"
 TRAFFIC_KINDS = frozenset({"VirtualService", "DestinationRule", "HTTPRoute", "GRPCRoute"})
 BYPASS_CODES = frozenset({"l7-authz-needs-waypoint", "request-authn-needs-waypoint", "wasm-needs-waypoint"})
-
-
-def _condition(c: Condition) -> str:
-    text = f"{c.type}={c.status}" + (f" ({c.reason})" if c.reason else "")
-    return f"{text}: {c.message[:240]}" if c.message else text
 
 
 def _account(principal: str) -> str:
@@ -706,24 +684,3 @@ def apply_rules(analysis: Analysis) -> None:
     for ns in analysis.candidates:
         ns.findings.sort(key=sort_key)
         ns.verdict = verdict(ns.findings, cluster_blocked=cluster_blocked)
-
-
-def istiod_verdicts(analysis: Analysis, ns: NamespaceView) -> list[dict[str, str]]:
-    """Every condition istiod wrote on the namespace's policies and Services (accepted or not), to show beside
-    meshbot's own verdict: ZtunnelAccepted/WaypointAccepted (policies), istio.io/WaypointBound (Services)."""
-    out: list[dict[str, str]] = []
-    targets: list[tuple[str, tuple[Condition, ...]]] = [
-        (ref(r), r.conditions)
-        for kind in ("AuthorizationPolicy", "RequestAuthentication", "WasmPlugin", "Telemetry")
-        for r in analysis.resources(kind, ns.name)
-    ]
-    targets += [
-        (f"Service {ns.name}/{s.meta.name}", s.conditions) for s in analysis.waypoints.services_in.get(ns.name, [])
-    ]
-    for resource, conditions in targets:
-        for c in conditions:
-            if c.type in ISTIOD_POLICY_CONDITIONS or c.type == WAYPOINT_BOUND:
-                out.append(
-                    {"resource": resource, "type": c.type, "status": c.status, "reason": c.reason, "message": c.message}
-                )
-    return out
