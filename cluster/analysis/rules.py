@@ -72,8 +72,16 @@ def _names(names: list[str]) -> str:
 
 
 class NamespaceRules:
-    def __init__(self, analysis: Analysis, ns: NamespaceView) -> None:
+    def __init__(
+        self,
+        analysis: Analysis,
+        ns: NamespaceView,
+        direct: set[str] | None = None,
+        vs_features: dict[tuple[str, str], list[str]] | None = None,
+    ) -> None:
         self.a = analysis
+        self._direct = direct
+        self._vs_features = vs_features if vs_features is not None else {}
         self.ns = ns
         self.name = ns.name
         self.waypoint_names = {w.name for w in analysis.waypoints.in_namespace(ns.name) if w.serves != "none"}
@@ -262,12 +270,9 @@ class NamespaceRules:
         return out
 
     def _direct_callers(self) -> set[str]:
-        """Service accounts ("ns/sa") of waypoints and gateways: their traffic reaches pods without a waypoint."""
-        accounts = {f"{w.namespace}/{sa}" for w in self.a.waypoints.by_key.values() for sa in w.service_accounts}
-        accounts |= {f"{w.namespace}/{w.name}" for w in self.a.waypoints.by_key.values()}  # istioctl's default account
-        for view in self.a.namespaces.values():
-            accounts |= {f"{p.pod.meta.namespace}/{p.pod.service_account}" for p in view.pods if p.role == "gateway"}
-        return accounts
+        if self._direct is None:
+            self._direct = direct_callers(self.a)
+        return self._direct
 
     def _authorization(self, policy: Resource) -> list[Finding]:
         attributes = P.authz_l7_attributes(policy)
@@ -312,7 +317,7 @@ class NamespaceRules:
         for vs in self.a.snapshot.of_kind("VirtualService"):
             if not P.serves_mesh(vs):
                 continue
-            features = P.vs_l7_features(vs)
+            features = self._features(vs)
             if not features:
                 continue
             raw = [str(x) for x in P.listed(vs.spec.get("hosts"))]
@@ -351,6 +356,13 @@ class NamespaceRules:
                 detail = f"hosts {names}: {what}"
                 out.append(Finding("virtualservice-scope", ref(vs), self.name, detail, version=older, why=why))
         return out
+
+    def _features(self, vs: Resource) -> list[str]:
+        """A VirtualService's Envoy-only features, worked out once for all namespaces."""
+        key = (vs.meta.namespace, vs.meta.name)
+        if key not in self._vs_features:
+            self._vs_features[key] = P.vs_l7_features(vs) if P.serves_mesh(vs) else []
+        return self._vs_features[key]
 
     def _waypoint_namespace(self, host: Host) -> str:
         wps = self.a.waypoints
@@ -564,16 +576,27 @@ def _sidecar_detail(sidecar: Resource) -> str:
     return f"outboundTrafficPolicy {mode}" if mode else "egress/ingress scoping"
 
 
-def has_workloads(analysis: Analysis, ns: NamespaceView) -> bool:
-    """Workload pods (any phase) or Deployments/DaemonSets: only these namespaces get findings."""
-    if ns.workload_pods:
-        return True
-    if any(p.meta.namespace == ns.name and pod_role(p) == "workload" for p in analysis.snapshot.pods):
-        return True
-    return any(
-        w.meta.namespace == ns.name and L.GATEWAY_NAME not in w.template_labels and w.kind == "Deployment"
+def direct_callers(analysis: Analysis) -> set[str]:
+    """Service accounts ("ns/sa") of waypoints and gateways: their traffic reaches pods without a waypoint."""
+    accounts = {f"{w.namespace}/{sa}" for w in analysis.waypoints.by_key.values() for sa in w.service_accounts}
+    accounts |= {f"{w.namespace}/{w.name}" for w in analysis.waypoints.by_key.values()}  # istioctl's default account
+    for view in analysis.namespaces.values():
+        accounts |= {f"{p.pod.meta.namespace}/{p.pod.service_account}" for p in view.pods if p.role == "gateway"}
+    return accounts
+
+
+def namespaces_with_workloads(analysis: Analysis) -> set[str]:
+    """Namespaces with workload pods (any phase) or Deployments: only these get findings. One pass over the pods."""
+    found = {ns.name for ns in analysis.namespaces.values() if ns.workload_pods}
+    found |= {
+        p.meta.namespace for p in analysis.snapshot.pods if p.meta.namespace not in found and pod_role(p) == "workload"
+    }  # pods that are not running (Pending, crash-looping) still make a namespace worth checking
+    found |= {
+        w.meta.namespace
         for w in analysis.snapshot.workloads
-    )
+        if w.kind == "Deployment" and L.GATEWAY_NAME not in w.template_labels
+    }
+    return found
 
 
 def bypass_rules(analysis: Analysis, with_workloads: list[NamespaceView]) -> None:
@@ -616,13 +639,15 @@ def _waypoint_needs(analysis: Analysis, waypoint: Waypoint, users: list[str], l7
 
 
 def waypoint_rules(analysis: Analysis, l7: dict[str, list[Finding]]) -> None:
+    wps = analysis.waypoints
+    used = {
+        other.name: {w.key for w in wps.used_by(other.name, [p.pod for p in other.pods])}
+        for other in analysis.namespaces.values()
+        if wps.by_key
+    }
     for ns in analysis.candidates:
-        for wp in analysis.waypoints.in_namespace(ns.name):
-            users = [
-                other.name
-                for other in analysis.namespaces.values()
-                if wp in analysis.waypoints.used_by(other.name, [p.pod for p in other.pods])
-            ]
+        for wp in wps.in_namespace(ns.name):
+            users = [name for name, keys in used.items() if wp.key in keys]
             if not _waypoint_needs(analysis, wp, sorted({ns.name, *users}), l7):
                 detail = f"used by: {', '.join(users)}" if users else "nothing opts in with istio.io/use-waypoint"
                 ns.findings.append(Finding("waypoint-without-l7-need", f"Gateway {wp.key}", ns.name, detail))
@@ -657,9 +682,12 @@ def apply_rules(analysis: Analysis) -> None:
     analysis.cluster_findings = cluster_rules(analysis)
     cluster_blocked = any(f.severity == "blocker" for f in analysis.cluster_findings)
     l7: dict[str, list[Finding]] = {}
-    with_workloads = [ns for ns in analysis.candidates if has_workloads(analysis, ns)]
+    occupied = namespaces_with_workloads(analysis)
+    with_workloads = [ns for ns in analysis.candidates if ns.name in occupied]
+    direct = direct_callers(analysis)
+    vs_features: dict[tuple[str, str], list[str]] = {}  # shared by every namespace's rules
     for ns in with_workloads:  # a namespace without workloads has nothing to break: no findings
-        rules = NamespaceRules(analysis, ns)
+        rules = NamespaceRules(analysis, ns, direct, vs_features)
         found = rules.l7_policies()
         l7[ns.name] = found
         ns.findings = [
