@@ -44,7 +44,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     output, cluster = _output_options(), cluster_options()
     for cmd in COMMANDS.values():
-        parents = [output, cluster] if cmd.reads_cluster else [output]
+        parents = [output, cluster] if cmd.reads_cluster or cmd.cluster_optional else [output]
         sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
         cmd.configure(sub)
     from bot import extra_commands
@@ -63,6 +63,11 @@ def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settin
         root_namespace=getattr(args, "root_namespace", None),
         language=getattr(args, "lang", None) or ("ko" if typed_korean else None),
     )
+
+
+def has_cluster_source(settings: Settings) -> bool:
+    """A cluster source is configured (a dump, a kubeconfig or a context): `ask` reads the cluster only then."""
+    return bool(settings.from_file or settings.kubeconfig or settings.context)
 
 
 def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
@@ -99,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from(args, words)
         if args.command in COMMANDS:
             cmd = COMMANDS[args.command]
-            ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
+            reads = cmd.reads_cluster or (cmd.cluster_optional and has_cluster_source(settings))
+            ctx = context_for(settings, reads_cluster=reads)
             from bot import extra_commands
 
             if cmd.name in extra_commands.STATEFUL:  # digest, migrate: the bot's store and Slack poster

@@ -139,6 +139,20 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class ConversationTurn(Base):
+    """One answered question of a Slack thread or DM, for follow-ups (bot/conversations.py).
+
+    A new table needs no upgrade step: `upgrade` creates any missing table after the steps.
+    """
+
+    __tablename__ = "conversation_turns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), index=True)
+    """`CHANNEL:THREAD_TS` (a thread) or `CHANNEL:` (a DM)."""
+    turn: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 # --- schema upgrades: step N brings a version N-1 database to version N ---
 
 

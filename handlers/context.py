@@ -11,7 +11,7 @@ from knowledge import KnowledgeBase, Language
 
 if TYPE_CHECKING:
     from cluster.snapshot import Snapshot
-    from handlers.ports import StatePort
+    from handlers.ports import ConversationPort, StatePort
 
 
 class NoClusterError(Exception):
@@ -35,7 +35,17 @@ class Context:
     """The conversation is already about the mesh (a migration thread): `ask` needs fewer mesh words."""
     kernel_min: str = "5.8"
     """Nodes with an older kernel get the `kernel-too-old` finding (MESHBOT_KERNEL_MIN)."""
+    conversation: ConversationPort | None = None
+    """Earlier turns of threads and DMs (`ask` follow-ups); None where no store is configured."""
+    cluster_namespaces: list[str] | None = None
+    """The namespaces this surface may read (Slack channel grants); None: all."""
     _snapshot: Snapshot | None = field(default=None, repr=False)
+
+    def conversation_key(self) -> str | None:
+        """A thread (channel + thread ts) or a DM channel; None outside Slack."""
+        if not self.channel:
+            return None
+        return f"{self.channel}:{self.thread_ts or ''}"
 
     def snapshot(self) -> Snapshot:
         """The cluster as read once for this request."""

@@ -43,6 +43,8 @@ class Command:
     run: Runner
     args: tuple[Arg, ...] = ()
     reads_cluster: bool = False
+    cluster_optional: bool = False
+    """Takes the cluster options and reads the cluster only when a source is configured (`ask`)."""
 
     def summary(self, language: str) -> str:
         return self.summary_ko if language == "ko" else self.summary_en
@@ -63,13 +65,14 @@ def command(
     ko: str,
     args: Sequence[Arg] = (),
     reads_cluster: bool = False,
+    cluster_optional: bool = False,
 ) -> Callable[[Runner], Runner]:
     """Register `run(args, ctx) -> Reply` as the command `name`."""
 
     def register(run: Runner) -> Runner:
         if name in COMMANDS:
             raise ValueError(f"command {name!r} registered twice")
-        COMMANDS[name] = Command(name, usage, en, ko, run, tuple(args), reads_cluster)
+        COMMANDS[name] = Command(name, usage, en, ko, run, tuple(args), reads_cluster, cluster_optional)
         return run
 
     return register

@@ -27,6 +27,7 @@ from bot.slack.delivery import Delivery, payload_get
 from bot.slack.render import render
 from bot.slack.routing import Asker, Router
 from bot.slack.snapshot_cache import SharedSnapshot
+from bot.conversations import conversations_for
 from bot.slack.threads import MemoryThreads, ThreadMemory
 from bot.slack.work import Work
 from cluster.snapshot import Snapshot
@@ -113,7 +114,7 @@ def build(
     threads = threads or MemoryThreads()
     slack = SlackApp(
         app=app,
-        router=Router(settings, shared, state=state),
+        router=Router(settings, shared, state=state, conversations=conversations_for(state, settings.conversation_ttl)),
         delivery=Delivery(client, threads),
         threads=threads,
         work=work or Work(),
@@ -185,7 +186,11 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
 
     def answer_thread_reply(text: str, event: dict[str, Any], channel: str, thread_ts: str) -> None:
         """Only threads meshbot started or answered (looked up here, off the ack path: it may hit the store)."""
-        if slack.threads.knows(channel, thread_ts) or router.in_migration_thread(channel, thread_ts):
+        if (
+            slack.threads.knows(channel, thread_ts)
+            or router.in_conversation(channel, thread_ts)
+            or router.in_migration_thread(channel, thread_ts)
+        ):
             answer_question(text, event, channel, thread_ts)
 
     def answer_question(text: str, event: dict[str, Any], channel: str, thread_ts: str | None) -> None:

@@ -20,9 +20,8 @@ from bot.config import Settings
 from bot.slack.escape import truncate
 from cluster.snapshot import Snapshot
 from handlers import COMMANDS, Action, Context, Reply, Section, UsageError
-from handlers.cluster_question import answer_cluster_question
 from handlers.messages import msg
-from handlers.ports import StatePort
+from handlers.ports import ConversationPort, StatePort
 from handlers.threads import run_in_thread
 from knowledge import KnowledgeBase, Language
 from knowledge import default as default_knowledge
@@ -79,12 +78,15 @@ class Router:
         read_cluster: Callable[[], Snapshot] | None,
         kb: Callable[[], KnowledgeBase] = default_knowledge,
         state: StatePort | None = None,
+        conversations: ConversationPort | None = None,
     ) -> None:
         self.settings = settings
         self.read_cluster = read_cluster
         self.kb = kb
         self.state = state
         """The store behind `digest` and `migrate`; None where no store is configured."""
+        self.conversations = conversations
+        """Earlier turns of threads and DMs, for `ask` follow-ups; None: no memory."""
 
     # --- permissions -------------------------------------------------------------------------
 
@@ -139,6 +141,8 @@ class Router:
         return Context(
             kb=self.kb(),
             read_cluster=self.read_cluster if reads_cluster else None,
+            conversation=self.conversations,
+            cluster_namespaces=self.grant(asker.channel)[1] if reads_cluster else None,
             language=language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,
@@ -147,6 +151,16 @@ class Router:
             thread_ts=asker.thread_ts,
             user=asker.user,
         )
+
+    def in_conversation(self, channel: str, thread_ts: str) -> bool:
+        """A thread the bot answered before (kept in the store, so it is known after a restart too)."""
+        if self.conversations is None:
+            return False
+        try:
+            return bool(self.conversations.recall(f"{channel}:{thread_ts}"))
+        except Exception:
+            LOG.exception("looking up a conversation failed")
+            return False
 
     def in_migration_thread(self, channel: str, thread_ts: str) -> bool:
         """Threads of tracked migrations are the bot's too (it posts their progress there)."""
@@ -175,7 +189,9 @@ class Router:
                 if refusal is not None:
                     outcome = "refused"
                     return refusal
-            ctx = self.context(asker, language, reads_cluster=cmd.reads_cluster)
+            # `ask` reads the cluster itself when this channel may (a question naming a namespace).
+            reads = cmd.reads_cluster or (cmd.cluster_optional and self.cluster_allowed(asker.channel))
+            ctx = self.context(asker, language, reads_cluster=reads and self.read_cluster is not None)
             reply = run_in_thread(name, argv, ctx)
             outcome = "error" if reply.error else "ok"
             return reply
@@ -234,6 +250,8 @@ class Router:
             reply = self.with_need_buttons(reply, [], language)
         elif COMMANDS[name].reads_cluster and not reply.error:
             reply = with_plan_button(reply, name, argv, language)
+        elif COMMANDS[name].cluster_optional and not reply.error:
+            reply = with_cluster_plan_button(reply, language)
         return Outcome(reply, " ".join([name, *argv])[:80], public)
 
     def question(self, text: str, asker: Asker) -> Outcome:
@@ -247,34 +265,13 @@ class Router:
             outcome = self.command(question, asker)
             outcome.public = True  # answered where it was asked, like any question
             return outcome
-        reply = self.cluster_question(question, asker, language)
-        if reply is None:
-            if "ask" in COMMANDS:
-                reply = self.run("ask", [question], asker, language)
-            else:
-                reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
+        if "ask" in COMMANDS:
+            reply = self.run("ask", [question], asker, language)
+            if not reply.error:
+                reply = with_cluster_plan_button(reply, language)
+        else:
+            reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
         return Outcome(reply, "ask", public=True)
-
-    def cluster_question(self, question: str, asker: Asker, language: Language) -> Reply | None:
-        """The cluster's answer about a namespace the question names, when this channel may read it."""
-        if self.read_cluster is None or not self.cluster_allowed(asker.channel):
-            return None
-        started = time.perf_counter()
-        ctx = self.context(asker, language, reads_cluster=True)
-        try:
-            reply = answer_cluster_question(question, ctx, namespaces=self.grant(asker.channel)[1])
-        except Exception:
-            LOG.exception("cluster question failed")
-            return None
-        if reply is not None:
-            namespace, command = reply.data.get("namespace"), reply.data.get("command")
-            if isinstance(namespace, str) and isinstance(command, str) and not reply.error:
-                reply = with_plan_button(reply, command, [namespace], language)
-            metrics.observe_command("cluster-question", "error" if reply.error else "ok", time.perf_counter() - started)
-            logs.audit(
-                user=asker.user, channel=asker.channel, command="cluster-question", outcome="ok", surface="slack"
-            )
-        return reply
 
     def _parses(self, name: str, rest: str) -> bool:
         try:
@@ -334,6 +331,14 @@ def with_plan_button(reply: Reply, name: str, argv: list[str], language: Languag
         return reply
     plan = Action(action_id=PLAN, label=msg("slack.plan", language), value=str(namespace))
     return reply.model_copy(update={"actions": [*reply.actions, plan]})
+
+
+def with_cluster_plan_button(reply: Reply, language: Language) -> Reply:
+    """An answer from a namespace's precheck offers that namespace's migration plan."""
+    cluster = reply.data.get("cluster")
+    if not isinstance(cluster, dict) or not isinstance(cluster.get("namespace"), str):
+        return reply
+    return with_plan_button(reply, str(cluster.get("command") or "status"), [cluster["namespace"]], language)
 
 
 def need_argv(needs: list[str]) -> list[str]:
