@@ -105,7 +105,7 @@ class Asking:
             return []
 
     def reply(self) -> Reply:
-        ctx, lang = self.ctx, self.lang
+        ctx, _lang = self.ctx, self.lang
         engine = engine_for(ctx.kb)
         names = self._cluster_names()
         named = find_namespace(self.question, names) if names else None
@@ -115,10 +115,11 @@ class Asking:
         mesh_context = ctx.mesh_conversation or self.last is not None or namespace is not None
         asked = _without(self.question, named) if named else self.question
         answer = engine.answer(asked, names=Names(namespace=namespace), mesh_context=mesh_context)
-        if self.last is not None and (followup or not answer.found) and answer.confidence < STRONG:
+        if self.last is not None and (followup or not answer.found or answer.confidence < STRONG):
+            # A terse follow-up means the earlier question with this part changed: match both together.
             earlier = _without(self.last.question, self.last.namespace)
             combined = engine.answer(f"{asked} {earlier}", names=Names(namespace=namespace), mesh_context=True)
-            if combined.found and (not answer.found or combined.confidence > answer.confidence):
+            if combined.found and (followup or not answer.found or combined.confidence > answer.confidence):
                 answer = combined
         cluster = self._cluster(namespace, named, followup) if namespace and names else None
         reply = self._compose(answer, cluster, namespace)
@@ -153,12 +154,16 @@ class Asking:
         body = answer.text if answer.found else ""
         if namespace and body:
             body = localise_text(body, namespace)
-        lines = [*cluster.lead] if cluster else []
-        text_parts = ["\n".join(lines)] if lines else []
+        text_parts = ["\n".join(cluster.lead)] if cluster else []
         if body:
             text_parts.append(body)
-        sections = [Section(text="\n\n".join(text_parts))]
-        if cluster is not None:
+        if cluster is None:
+            sections = [Section(text=body)]
+        else:
+            # The cluster's verdict first; the knowledge that explains it; then the reading itself.
+            sections = [Section(text="\n".join(cluster.lead))]
+            if body:
+                sections.append(Section(heading=msg("cq.knowledge", lang), text=body))
             heading = msg("cq.cluster", lang, command=cluster.command, namespace=namespace or "")
             detail = [s for s in cluster.reply.sections if s.text.strip() or s.table]
             sections.append(Section(heading=heading, text=""))
@@ -167,13 +172,15 @@ class Asking:
             for entry_id in answer.entries[:2]:
                 entry = kb.entry(entry_id)
                 text = entry.body.in_(lang).strip()
-                sections.append(Section(heading=entry.title.in_(lang), text=localise_text(text, namespace) if namespace else text))
+                sections.append(
+                    Section(heading=entry.title.in_(lang), text=localise_text(text, namespace) if namespace else text)
+                )
         if answer.alternatives:
             closest = "\n".join(f"- {a['title']} ({a['entry']})" for a in answer.alternatives)
             sections.append(Section(heading=msg("ask.closest", lang), text=closest))
         if self.notes:
             sections.append(Section(text="\n".join(self.notes)))
-        refs = answer.references or answer.entries
+        refs = [*answer.references, *(f"kb:{e}" for e in answer.entries[:3])]
         if refs:
             sections.append(Section(text=msg("ask.source", lang, sources="; ".join(refs))))
         full = "\n\n".join(part for part in text_parts if part)
@@ -181,8 +188,15 @@ class Asking:
             full += "\n\n" + "\n".join(self.notes)
         actions = []
         if answer.entries and not self.more:
-            actions.append(Action(action_id=EXPLAIN, label=msg("ask.more_button", lang), value=entry_value(answer.entries[0], lang)))
-        actions += [Action(action_id=EXPLAIN, label=a["title"][:70], value=entry_value(a["entry"], lang)) for a in answer.alternatives]
+            actions.append(
+                Action(
+                    action_id=EXPLAIN, label=msg("ask.more_button", lang), value=entry_value(answer.entries[0], lang)
+                )
+            )
+        actions += [
+            Action(action_id=EXPLAIN, label=a["title"][:70], value=entry_value(a["entry"], lang))
+            for a in answer.alternatives
+        ]
         title = kb.entry(answer.entries[0]).title.in_(lang) if answer.entries else "meshbot"
         data: dict[str, object] = {
             "found": True,
@@ -256,7 +270,10 @@ def not_found(answer: Answer, lang: Language, notes: list[str]) -> Reply:
     if answer.alternatives:
         parts.append(msg("ask.closest", lang) + ":\n" + "\n".join(f"- {a['title']}" for a in answer.alternatives))
     text = "\n\n".join([*parts, *notes])
-    actions = [Action(action_id=EXPLAIN, label=a["title"][:70], value=entry_value(a["entry"], lang)) for a in answer.alternatives]
+    actions = [
+        Action(action_id=EXPLAIN, label=a["title"][:70], value=entry_value(a["entry"], lang))
+        for a in answer.alternatives
+    ]
     actions += [Action(action_id=name, label=name, value="") for name in SUGGESTED]
     return Reply(
         title=msg("ask.not_found.title", lang),

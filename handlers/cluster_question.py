@@ -115,7 +115,7 @@ class ClusterAnswer:
     command: str
 
 
-def _items(findings: list[dict[str, Any]], limit: int = 4) -> str:
+def _items(findings: list[dict[str, Any]], limit: int = 6) -> str:
     shown = [f"{f['resource']} ({f['code']})" for f in findings[:limit]]
     more = len(findings) - limit
     return ", ".join(shown) + (f" (+{more})" if more > 0 else "")

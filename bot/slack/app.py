@@ -22,12 +22,12 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 import handlers
 from bot.config import Settings, SettingsError
+from bot.conversations import conversations_for
 from bot.slack import actions
 from bot.slack.delivery import Delivery, payload_get
 from bot.slack.render import render
 from bot.slack.routing import Asker, Router
 from bot.slack.snapshot_cache import SharedSnapshot
-from bot.conversations import conversations_for
 from bot.slack.threads import MemoryThreads, ThreadMemory
 from bot.slack.work import Work
 from cluster.snapshot import Snapshot

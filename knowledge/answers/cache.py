@@ -76,7 +76,7 @@ def _write(where: Path, name: str, index: UnitIndex) -> None:
         where.mkdir(parents=True, exist_ok=True)
         # Written under temporary names and renamed: a concurrent process never reads half a file.
         with tempfile.NamedTemporaryFile(dir=where, suffix=".npz", delete=False) as tmp:
-            np.savez(tmp, **index.to_arrays())
+            np.savez(tmp, **index.to_arrays())  # type: ignore[arg-type]
         os.replace(tmp.name, where / f"{name}.npz")
         with tempfile.NamedTemporaryFile("w", dir=where, suffix=".json", delete=False, encoding="utf-8") as tmp_json:
             json.dump(index.meta(), tmp_json, ensure_ascii=False)

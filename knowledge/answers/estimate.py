@@ -24,7 +24,10 @@ BASIS_WORDS = {
     "limit": r"\blimits?\b|리밋|limit|상한",
 }
 RESOURCE_WORDS = {"memory": r"mem|ram|메모리|gb|mb|mi\b|gi\b", "cpu": r"cpu|core|코어|millicore|vcpu"}
-MODE_WORDS = {"sidecar": r"sidecar|사이드카|pod|파드", "ambient": r"ambient|앰비언트|ztunnel|waypoint|웨이포인트|node|노드"}
+MODE_WORDS = {
+    "sidecar": r"sidecar|사이드카|pod|파드",
+    "ambient": r"ambient|앰비언트|ztunnel|waypoint|웨이포인트|node|노드",
+}
 # What each data plane is made of: (component, counted thing, figure "per").
 PARTS = {
     "sidecar": [("sidecar", "pods", "pod")],
@@ -34,6 +37,12 @@ COUNT_LABEL = {
     "pods": {"en": "pods", "ko": "Pod"},
     "nodes": {"en": "nodes", "ko": "노드"},
     "waypoints": {"en": "waypoints", "ko": "waypoint"},
+}
+WAYPOINT_NOTE = {
+    "en": "Waypoints are not counted: add one per namespace or service that needs L7 "
+    "(~100 MB observed, 128 Mi requested, each).",
+    "ko": "waypoint는 포함하지 않았습니다: L7이 필요한 namespace나 서비스마다 하나씩 더하세요 "
+    "(각 실측 ~100 MB, request 128 Mi).",
 }
 TO_BASE = {"mib": 1.0, "mi": 1.0, "mb": 1.0, "gib": 1024.0, "gi": 1024.0, "gb": 1000.0, "millicores": 1.0, "m": 1.0}
 CPU_UNITS = {"cpu": 1000.0, "cpus": 1000.0, "cores": 1000.0, "core": 1000.0}
@@ -82,12 +91,18 @@ def _wanted(words: dict[str, str], text: str) -> list[str]:
     return named or list(words)
 
 
-def estimate(units: list[Unit], numbers: dict[str, int], language: Language, text: str = "") -> tuple[list[str], list[str]]:
+def estimate(
+    units: list[Unit], numbers: dict[str, int], language: Language, text: str = ""
+) -> tuple[list[str], list[str]]:
     """Answer lines (the totals per basis first) and the figure units used; empty when nothing applies."""
     counts = {k: numbers.get(k, 0) for k in ("pods", "nodes", "waypoints")}
     if not any(counts.values()):
         return [], []
-    bases = [b for b in _wanted(BASIS_WORDS, text) if b != "limit"] if not re.search(BASIS_WORDS["limit"], text, re.I) else ["limit"]
+    bases = (
+        [b for b in _wanted(BASIS_WORDS, text) if b != "limit"]
+        if not re.search(BASIS_WORDS["limit"], text, re.I)
+        else ["limit"]
+    )
     if len(bases) == 3:
         bases = ["observed", "chart-default"]
     resources = _wanted(RESOURCE_WORDS, text)
@@ -109,18 +124,22 @@ def estimate(units: list[Unit], numbers: dict[str, int], language: Language, tex
                         continue
                     lo, hi = _range(unit.figure)
                     low, high = low + lo * n, high + hi * n
-                    workings.append(f"{n:,} {COUNT_LABEL[counted][language]} × {_each(lo, hi, resource, basis)} ({component})")
+                    workings.append(
+                        f"{n:,} {COUNT_LABEL[counted][language]} × {_each(lo, hi, resource, basis)} ({component})"
+                    )
                     used.append(unit.id)
                 if workings:
-                    total = _amount(low, resource, basis) if low == high else f"{_amount(low, resource, basis)} – {_amount(high, resource, basis)}"
+                    total = (
+                        _amount(low, resource, basis)
+                        if low == high
+                        else f"{_amount(low, resource, basis)} – {_amount(high, resource, basis)}"
+                    )
                     pieces.append(f"{mode}: {' + '.join(workings)} = {total}")
             if pieces:
-                name = {"memory": {"en": "Memory", "ko": "메모리"}, "cpu": {"en": "CPU", "ko": "CPU"}}[resource][language]
+                name = {"memory": {"en": "Memory", "ko": "메모리"}, "cpu": {"en": "CPU", "ko": "CPU"}}[resource][
+                    language
+                ]
                 lines.append(f"{name} ({BASIS_LABEL[basis][language]}): " + "; ".join(pieces))
     if lines and counts["nodes"] and not counts["waypoints"]:
-        lines.append(
-            "Waypoints are not counted: add one per namespace or service that needs L7 (~100 MB observed, 128 Mi requested, each)."
-            if language == "en"
-            else "waypoint는 포함하지 않았습니다: L7이 필요한 namespace나 서비스마다 하나씩 더하세요 (각 실측 ~100 MB, request 128 Mi)."
-        )
+        lines.append(WAYPOINT_NOTE[language])
     return lines, list(dict.fromkeys(used))

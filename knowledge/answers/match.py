@@ -15,7 +15,6 @@ and a fresh CLI process loads it instead of building it.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +35,12 @@ FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
 
 
-def features(analyzer: Analyzer, text: str) -> Counter[str]:
+def features(analyzer: Analyzer, text: str) -> dict[str, float]:
     """Character n-grams of each word (folded by the vocabulary), plus the vocabulary terms themselves."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     for word in analyzer.words(text):
         if word in analyzer.canonical:
-            counts["t:" + word] += TERM_WEIGHT
+            counts["t:" + word] = counts.get("t:" + word, 0.0) + TERM_WEIGHT
         if has_hangul(word):
             word = analyzer.strip_particles(word)
         elif word in analyzer.stop_en:
@@ -49,7 +48,8 @@ def features(analyzer: Analyzer, text: str) -> Counter[str]:
         marked = f"<{word}>"
         for n in NGRAMS:
             for i in range(max(1, len(marked) - n + 1)):
-                counts[marked[i : i + n]] += 1
+                gram = marked[i : i + n]
+                counts[gram] = counts.get(gram, 0.0) + 1
     return counts
 
 
@@ -71,7 +71,7 @@ class UnitIndex:
 
     @classmethod
     def build(cls, analyzer: Analyzer, units: list[Unit]) -> UnitIndex:
-        docs: list[Counter[str]] = []
+        docs: list[dict[str, float]] = []
         doc_unit: list[int] = []
         is_claim: list[bool] = []
         for n, unit in enumerate(units):

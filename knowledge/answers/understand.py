@@ -83,7 +83,12 @@ def compiled() -> Compiled:
             for name, words in data.quantities.items()
         ],
         quantities_after=[
-            (name, re.compile("(?:" + "|".join(words) + r")\s*(?:수\s*)?(\d+(?:[.,]\d+)*)\s*(k|천|만)?\s*(?:개|대)", re.IGNORECASE))
+            (
+                name,
+                re.compile(
+                    "(?:" + "|".join(words) + r")\s*(?:수\s*)?(\d+(?:[.,]\d+)*)\s*(k|천|만)?\s*(?:개|대)", re.IGNORECASE
+                ),
+            )
             for name, words in data.quantities.items()
         ],
         splitter=_any(data.splitters) if data.splitters else None,
@@ -158,7 +163,9 @@ def split(text: str) -> list[str]:
     parts = [p.strip(" ,.;") for p in re.split(r"(?<=[?？])\s+|\n+", text) if p.strip(" ,.;")]
     splitter = compiled().splitter
     if splitter is not None:
-        parts = [piece.strip(" ,.;") for part in parts for piece in splitter.split(part) if piece and piece.strip(" ,.;")]
+        parts = [
+            piece.strip(" ,.;") for part in parts for piece in splitter.split(part) if piece and piece.strip(" ,.;")
+        ]
     parts = [p for p in parts if len(re.findall(r"\w+", p)) >= MIN_PART_WORDS]
     if len(parts) <= 1:
         return [text]
@@ -172,4 +179,4 @@ def is_followup(text: str) -> bool:
     """A terse question that only makes sense after the earlier turn."""
     pattern = compiled().followup
     words = len(re.findall(r"\w+", text))
-    return words <= FOLLOWUP_MAX_WORDS and (pattern is not None and pattern.search(text) is not None or words <= 3)
+    return words <= FOLLOWUP_MAX_WORDS and ((pattern is not None and pattern.search(text) is not None) or words <= 3)

@@ -105,7 +105,9 @@ def ask_one(kb: KnowledgeBase, item: Item, n: int) -> Outcome:
         run_text("ask", [earlier], _context(kb, n, conversations))
     reply = run_text("ask", [item.q], _context(kb, n, conversations))
     data = reply.data
-    return Outcome(item, bool(data.get("found")), str(data.get("answer") or ""), str(data.get("language") or reply.language))
+    return Outcome(
+        item, bool(data.get("found")), str(data.get("answer") or ""), str(data.get("language") or reply.language)
+    )
 
 
 @dataclass(frozen=True)
