@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from cluster.errors import ClusterError
@@ -24,6 +23,7 @@ from handlers.messages import msg
 from handlers.registry import COMMANDS
 from handlers.reply import Reply
 from knowledge import Language
+from knowledge.base import yaml_load
 
 DATA = Path(__file__).with_name("cluster_question.yaml")
 DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
@@ -52,7 +52,7 @@ class Intents(BaseModel):
 
 @cache
 def _intents() -> Intents:
-    return Intents.model_validate(yaml.safe_load(DATA.read_text(encoding="utf-8")))
+    return Intents.model_validate(yaml_load(DATA.read_text(encoding="utf-8")))
 
 
 def _has_word(text: str, word: str) -> bool:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from knowledge.answers import understand as u
-from knowledge.answers.cache import unit_index
 from knowledge.answers.estimate import estimate
+from knowledge.answers.match import UnitIndex
 from knowledge.base import KnowledgeBase
 from knowledge.schema import Language, Unit
-from knowledge.search import SearchResult, index_for
+from knowledge.search import SearchResult, index_for, remember_index
 
 STRONG = 0.42
 """Unit score at or above which the unit answers without hedging (measured on the tuning set)."""
@@ -105,7 +105,7 @@ class Engine:
         self.kb = kb
         self.entry_index = index_for(kb)
         self.units = list(kb.units.values())
-        self.index = unit_index(kb, self.entry_index.analyzer)
+        self.index = UnitIndex.build(self.entry_index.analyzer, self.units)
 
     def rank(self, question: u.Question, search: SearchResult | None = None) -> list[tuple[Unit, float]]:
         """Units best first: n-gram similarity, plus a share of their entry's BM25 rank (the combination
@@ -289,13 +289,21 @@ def _join(answers: list[Answer], language: Language) -> Answer:
 
 
 _engines: dict[int, tuple[KnowledgeBase, Engine]] = {}
+KEEP_ENGINES = 4
 
 
 def engine_for(kb: KnowledgeBase) -> Engine:
+    """The engine of `kb`, built on first use (or loaded with it from the cache) and kept."""
     cached = _engines.get(id(kb))
     if cached is None or cached[0] is not kb:
-        cached = (kb, Engine(kb))
-        _engines[id(kb)] = cached
-        while len(_engines) > 4:
-            del _engines[next(iter(_engines))]
+        return register(Engine(kb))
     return cached[1]
+
+
+def register(engine: Engine) -> Engine:
+    """Keep `engine` (and its entry index) for its knowledge base; a few are kept, not all."""
+    _engines[id(engine.kb)] = (engine.kb, engine)
+    remember_index(engine.kb, engine.entry_index)
+    while len(_engines) > KEEP_ENGINES:
+        del _engines[next(iter(_engines))]
+    return engine

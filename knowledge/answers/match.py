@@ -8,8 +8,8 @@ The vocabulary's variants are folded first (앰비언트 -> ambient), so both la
 Measured on the tuning set against BM25 over units and a linear model trained on the units' example
 questions (benchmarks/compare_matchers.py); the figures are in the README's "Answers" section.
 
-The index is plain arrays (a CSR matrix by feature), so it can be cached on disk (`knowledge.answers.cache`)
-and a fresh CLI process loads it instead of building it.
+The index is plain arrays (a CSR matrix by feature): it pickles compactly into the engine cache
+(`knowledge.answers.cache`), so a fresh CLI process loads it instead of building it.
 """
 
 from __future__ import annotations
@@ -140,45 +140,3 @@ class UnitIndex:
             bonus = np.array([1 + KIND_BONUS * bool(a & wanted) for a in self.answers], dtype=np.float32)
             total = total * bonus
         return total
-
-    def to_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
-        answers_vocab = sorted({a for s in self.answers for a in s})
-        return {
-            "idf": self.idf,
-            "indptr": self.indptr,
-            "doc_ids": self.doc_ids,
-            "weights": self.weights,
-            "doc_unit": self.doc_unit,
-            "doc_is_claim": self.doc_is_claim,
-            "answers": np.array(
-                [[a in s for a in answers_vocab] for s in self.answers] or np.zeros((0, 0)), dtype=np.bool_
-            ),
-        }
-
-    def meta(self) -> dict[str, object]:
-        return {
-            "unit_ids": self.unit_ids,
-            "features": list(self.vocabulary),
-            "answers_vocab": sorted({a for s in self.answers for a in s}),
-        }
-
-    @classmethod
-    def from_arrays(cls, meta: dict[str, object], arrays: dict[str, npt.NDArray[np.generic]]) -> UnitIndex:
-        unit_ids = [str(u) for u in meta["unit_ids"]]  # type: ignore[attr-defined]
-        feature_list = [str(f) for f in meta["features"]]  # type: ignore[attr-defined]
-        answers_vocab = [str(a) for a in meta["answers_vocab"]]  # type: ignore[attr-defined]
-        answer_rows = arrays["answers"]
-        return cls(
-            unit_ids=unit_ids,
-            vocabulary={f: i for i, f in enumerate(feature_list)},
-            idf=arrays["idf"].astype(np.float32),
-            indptr=arrays["indptr"].astype(np.int32),
-            doc_ids=arrays["doc_ids"].astype(np.int32),
-            weights=arrays["weights"].astype(np.float32),
-            doc_unit=arrays["doc_unit"].astype(np.int32),
-            doc_is_claim=arrays["doc_is_claim"].astype(np.bool_),
-            answers=[
-                frozenset(a for a, on in zip(answers_vocab, row, strict=False) if on)
-                for row in (answer_rows if len(unit_ids) else [])
-            ],
-        )

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowledge.base import yaml_load
 from knowledge.text import has_hangul
 
 DATA = Path(__file__).with_name("scope.yaml")
@@ -71,7 +71,7 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
 
 @cache
 def compiled() -> Compiled:
-    data = ScopeData.model_validate(yaml.safe_load(DATA.read_text(encoding="utf-8")))
+    data = ScopeData.model_validate(yaml_load(DATA.read_text(encoding="utf-8")))
     number = r"(\d+(?:[.,]\d+)*)\s*(k|천|만)?\s*(?:개의?|대의?|개 ?정도의?)?\s*"
     return Compiled(
         kinds=[(cue.kind, _any(cue.patterns)) for cue in data.kinds],
