@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -219,3 +220,69 @@ def test_bundled_unit_commands_use_placeholders_not_guide_names(bundled_units: l
         if unit.command:
             assert "production" not in unit.command, unit.id
             assert "<" not in unit.command, f"{unit.id}: use {{namespace}}-style placeholders"
+
+
+GUIDE_SECTIONS = {
+    "Quick Reference",
+    "Sidecar Mode",
+    "Ambient Mode",
+    "CRITICAL: Sidecar vs Ambient 비교표",
+    "CRITICAL: Ambient Mode 제한사항 (2026.01)",
+    "마이그레이션 가이드",
+    "하이브리드 구성",
+    "Anti-Patterns",
+    "체크리스트",
+    "CRITICAL: mTLS 강제 설정",
+    "CRITICAL: Ambient Mode 심화",
+    "Ambient Mode 체크리스트",
+}
+"""The guide's top-level headings: a unit's `guide` source starts with one of them ("HEADING > SUBHEADING")."""
+
+C_ENTRIES = {
+    "istioctl-migrate-precheck",
+    "official-migration-order",
+    "ambient-firewall-ports",
+    "mtls-status-meanings",
+    "ambient-custom-audit-authz",
+    "sidecar-workload-in-ambient-namespace",
+    "slo-alerts-after-migration",
+    "ambient-components-deployment",
+}
+
+
+def test_bundled_guide_sources_name_a_guide_section(bundled_units: list[Unit]) -> None:
+    for unit in bundled_units:
+        if unit.source.guide:
+            assert unit.source.guide.split(" > ")[0] in GUIDE_SECTIONS, (unit.id, unit.source.guide)
+
+
+def test_every_guide_section_has_units(bundled_units: list[Unit]) -> None:
+    cited = {unit.source.guide.split(" > ")[0] for unit in bundled_units if unit.source.guide}
+    assert cited >= GUIDE_SECTIONS, GUIDE_SECTIONS - cited
+
+
+def test_unit_ids_and_questions_are_distinct(bundled_units: list[Unit]) -> None:
+    owners: dict[str, str] = {}
+    for unit in bundled_units:
+        for question in [*unit.questions.en, *unit.questions.ko]:
+            key = question.strip().lower()
+            assert owners.setdefault(key, unit.id) == unit.id, f"{question!r}: {owners[key]} and {unit.id}"
+
+
+def test_new_detail_entries_have_the_entry_shape() -> None:
+    """The c-* entries written for units follow the same rules as the other detail pages."""
+    kb = load(BUNDLED)
+    hangul = re.compile(r"[\uac00-\ud7a3]")
+    for entry_id in C_ENTRIES:
+        entry = kb.entry(entry_id)
+        assert kb.entry_files[entry_id].name.startswith("c-"), entry_id
+        assert not hangul.search(entry.title.en + entry.body.en) and hangul.search(entry.body.ko), entry_id
+        for lang in ("en", "ko"):
+            questions = getattr(entry.questions, lang)
+            assert 5 <= len(questions) <= 8, (entry_id, lang)
+            assert 3 <= len(getattr(entry.body, lang).strip().splitlines()) <= 45, (entry_id, lang)
+            assert getattr(entry.body, lang).count("```") % 2 == 0, (entry_id, lang)
+        assert entry.tags == [t.lower() for t in entry.tags] and any(hangul.search(t) for t in entry.tags), entry_id
+        assert all(rel in kb.entries for rel in entry.related) and entry_id not in entry.related, entry_id
+        assert entry.source.seed and entry.source.upstream and entry.source.version, entry_id
+        assert kb.units_of(entry_id), f"{entry_id} has no units"
