@@ -118,7 +118,9 @@ class Asking:
         if self.last is not None and (followup or not answer.found or answer.confidence < STRONG):
             # A terse follow-up means the earlier question with this part changed: match both together.
             earlier = _without(self.last.question, self.last.namespace)
-            combined = engine.answer(f"{asked} {earlier}", names=Names(namespace=namespace), mesh_context=True)
+            combined = engine.answer(
+                f"{asked} {earlier}", names=Names(namespace=namespace), mesh_context=True, several=False
+            )
             if combined.found and (followup or not answer.found or combined.confidence > answer.confidence):
                 answer = combined
         cluster = self._cluster(namespace, named, followup) if namespace and names else None

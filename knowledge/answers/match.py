@@ -28,7 +28,7 @@ TERM_WEIGHT = 3.0
 """A vocabulary term (ztunnel, envoyfilter, 앰비언트 -> ambient) counts like this many n-grams."""
 CLAIM_WEIGHT = 0.35
 """Weight of the claim/terms document next to the best example question of a unit."""
-KIND_BONUS = 0.12
+KIND_BONUS = 0.2
 """Added (times the score) when the unit answers the kind of question asked (yesno, how-much …)."""
 
 FloatArray = npt.NDArray[np.float32]
