@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from knowledge import KnowledgeError, load
+from knowledge.base import KnowledgeBase
 from knowledge.schema import YES_NO_EN, YES_NO_KO, Unit, number_text
 
 KB_MIN = Path(__file__).with_name("fixtures") / "kb_min"
@@ -164,12 +165,17 @@ def test_number_text_matches_how_claims_write_numbers() -> None:
 
 
 @pytest.fixture(scope="module")
-def bundled_units() -> list[Unit]:
-    return list(load(BUNDLED).units.values())
+def bundled_kb() -> KnowledgeBase:
+    return load(BUNDLED)
 
 
-def test_bundled_units_load_and_name_real_entries(bundled_units: list[Unit]) -> None:
-    kb = load(BUNDLED)
+@pytest.fixture(scope="module")
+def bundled_units(bundled_kb: KnowledgeBase) -> list[Unit]:
+    return list(bundled_kb.units.values())
+
+
+def test_bundled_units_load_and_name_real_entries(bundled_kb: KnowledgeBase, bundled_units: list[Unit]) -> None:
+    kb = bundled_kb
     assert bundled_units
     assert all(unit.entry in kb.entries for unit in bundled_units)
 
@@ -247,6 +253,7 @@ C_ENTRIES = {
     "sidecar-workload-in-ambient-namespace",
     "slo-alerts-after-migration",
     "ambient-components-deployment",
+    "ambient-upgrades",
 }
 
 
@@ -269,9 +276,9 @@ def test_unit_ids_and_questions_are_distinct(bundled_units: list[Unit]) -> None:
             assert owners.setdefault(key, unit.id) == unit.id, f"{question!r}: {owners[key]} and {unit.id}"
 
 
-def test_new_detail_entries_have_the_entry_shape() -> None:
+def test_new_detail_entries_have_the_entry_shape(bundled_kb: KnowledgeBase) -> None:
     """The c-* entries written for units follow the same rules as the other detail pages."""
-    kb = load(BUNDLED)
+    kb = bundled_kb
     hangul = re.compile(r"[\uac00-\ud7a3]")
     for entry_id in C_ENTRIES:
         entry = kb.entry(entry_id)
@@ -286,3 +293,18 @@ def test_new_detail_entries_have_the_entry_shape() -> None:
         assert all(rel in kb.entries for rel in entry.related) and entry_id not in entry.related, entry_id
         assert entry.source.seed and entry.source.upstream and entry.source.version, entry_id
         assert kb.units_of(entry_id), f"{entry_id} has no units"
+
+
+def test_every_entry_has_units_to_answer_from(bundled_kb: KnowledgeBase) -> None:
+    kb = bundled_kb
+    assert [entry_id for entry_id in kb.entries if not kb.units_of(entry_id)] == []
+
+
+def test_memory_figures_come_both_observed_and_as_chart_defaults(bundled_units: list[Unit]) -> None:
+    """Each proxy's memory is given as the guide measured it and as the chart requests it, never mixed."""
+    bases: dict[str, set[str]] = {}
+    for unit in bundled_units:
+        if unit.figure is not None and unit.figure.resource == "memory":
+            bases.setdefault(unit.figure.component, set()).add(unit.figure.basis)
+    for component in ("sidecar", "ztunnel", "waypoint"):
+        assert {"observed", "chart-default"} <= bases.get(component, set()), component
