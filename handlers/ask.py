@@ -123,7 +123,7 @@ class Asking:
             )
             if combined.found and (followup or not answer.found or combined.confidence > answer.confidence):
                 answer = combined
-        cluster = self._cluster(namespace, named, followup) if namespace and names else None
+        cluster = self._cluster(namespace, named) if namespace and names else None
         reply = self._compose(answer, cluster, namespace)
         self._remember(answer, namespace, cluster)
         return reply
@@ -135,11 +135,11 @@ class Asking:
             LOG.exception("reading the cluster for a question failed")
             return []
 
-    def _cluster(self, namespace: str, named: str | None, followup: bool) -> ClusterAnswer | None:
-        """The cluster's reading of the namespace; a follow-up keeps the earlier turn's question kind."""
-        fallback = "precheck" if (named or followup) else None
+    def _cluster(self, namespace: str, named: str | None) -> ClusterAnswer | None:
+        """The cluster's reading of the namespace: what the question asks (precheck, mTLS, status)."""
         try:
-            return cluster_answer(self.question, self.ctx, namespace, fallback=fallback if named else None)
+            # A question that names the namespace without asking for a reading still shows its status.
+            return cluster_answer(self.question, self.ctx, namespace, fallback="status" if named else None)
         except (ClusterError, NoClusterError) as exc:
             self.notes.append(msg("cq.unreadable", self.lang, error=str(exc)))
         except Exception:
@@ -156,11 +156,13 @@ class Asking:
         body = answer.text if answer.found else ""
         if namespace and body:
             body = localise_text(body, namespace)
-        text_parts = ["\n".join(cluster.lead)] if cluster else []
-        if body:
-            text_parts.append(body)
+        lead = "\n".join(cluster.lead) if cluster else ""
+        text_parts = [lead, body] if cluster and cluster.direct else [body, lead]
+        text_parts = [part for part in text_parts if part]
         if cluster is None:
             sections = [Section(text=body)]
+        elif not cluster.direct:
+            sections = [Section(text=body), Section(text=lead)] if body else [Section(text=lead)]
         else:
             # The cluster's verdict first; the knowledge that explains it; then the reading itself.
             sections = [Section(text="\n".join(cluster.lead))]
@@ -205,7 +207,7 @@ class Asking:
             "answer": full,
             "sources": answer.entries or ([f"cluster:{cluster.command}"] if cluster else []),
             "language": lang,
-            "short": cluster.lead[0] if cluster else answer.short,
+            "short": cluster.lead[0] if cluster and (cluster.direct or not answer.found) else answer.short,
             "confidence": answer.confidence,
             "kind": answer.kind,
             "units": answer.units,

@@ -113,6 +113,9 @@ class ClusterAnswer:
     """The answer's first lines, from the cluster's reading (the verdict and its blockers by name)."""
     reply: Reply
     command: str
+    direct: bool = True
+    """The question asked what the reading answers (its verdict leads the answer); False: a status
+    line that follows the knowledge answer ("how do I roll back payments?")."""
 
 
 def _items(findings: list[dict[str, Any]], limit: int = 6) -> str:
@@ -123,7 +126,8 @@ def _items(findings: list[dict[str, Any]], limit: int = 6) -> str:
 
 def cluster_answer(question: str, ctx: Context, namespace: str, *, fallback: str | None = None) -> ClusterAnswer | None:
     """The namespace's precheck, mTLS or status (by the question's words), led by a direct sentence."""
-    intent = intent_of(question) or (intent_by_command(fallback) if fallback else None)
+    asked = intent_of(question)
+    intent = asked or (intent_by_command(fallback) if fallback else None)
     if intent is None or intent.command not in COMMANDS:
         return None
     reply = run_text(intent.command, [namespace], ctx)
@@ -131,7 +135,7 @@ def cluster_answer(question: str, ctx: Context, namespace: str, *, fallback: str
         return None
     lang = ctx.language
     lead = _lead(intent.command, reply.data, namespace, lang)
-    return ClusterAnswer(lead=lead, reply=reply, command=intent.command) if lead else None
+    return ClusterAnswer(lead=lead, reply=reply, command=intent.command, direct=asked is not None) if lead else None
 
 
 def intent_by_command(command: str) -> Intent | None:

@@ -61,6 +61,14 @@ def test_cli_ask_about_a_ready_namespace_says_yes(capsys: pytest.CaptureFixture[
     assert first.startswith("Yes") == (verdict in ("ready", "needs-waypoint")), first
 
 
+def test_commands_in_answers_use_the_real_namespace(capsys: pytest.CaptureFixture[str]) -> None:
+    data = ask_cli(capsys, "how do I roll back payments?", "--from-file", str(DEMO_PATH))
+    answer = str(data["answer"])
+    assert "istio-injection=enabled" in answer and "namespace payments" in answer
+    assert "<NAMESPACE>" not in answer and "production" not in answer
+    assert answer.index("istio-injection") < answer.index("sidecar mode")  # how-to first, the status after
+
+
 def test_cli_ask_when_the_cluster_cannot_be_read_still_answers(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -132,6 +140,9 @@ def test_slash_mesh_ask_reads_the_cluster(slack: SlackDouble, tmp_path: Path) ->
         )
         text = call.text()
         assert "아니요" in text and PAYMENTS_BLOCKER in text and "lua-filter" in text
+        buttons = [e for b in call.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        more = [b for b in buttons if b["action_id"].startswith("explain")]
+        assert more and json.loads(more[0]["value"])["kb"]  # the whole entry, one click away
     finally:
         server.stop(grace=2)
         store.close()
