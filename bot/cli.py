@@ -71,11 +71,14 @@ def has_cluster_source(settings: Settings) -> bool:
 
 
 def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
-    from bot.cluster_source import reader_for
+    read_cluster = None
+    if reads_cluster:  # imported only then: the readers and their metrics cost a knowledge answer ~0.1 s
+        from bot.cluster_source import reader_for
 
+        read_cluster = reader_for(settings)
     return Context(
         kb=default_knowledge(),
-        read_cluster=reader_for(settings) if reads_cluster else None,
+        read_cluster=read_cluster,
         language=settings.language,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
