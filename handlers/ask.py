@@ -15,7 +15,14 @@ import logging
 import re
 
 from cluster.errors import ClusterError
-from handlers.cluster_question import ClusterAnswer, cluster_answer, cluster_names, find_namespace
+from handlers.cluster_question import (
+    ClusterAnswer,
+    cluster_answer,
+    cluster_names,
+    cluster_workloads,
+    find_namespace,
+    find_workload,
+)
 from handlers.context import Context, NoClusterError
 from handlers.messages import msg
 from handlers.ports import Turn
@@ -109,18 +116,20 @@ class Asking:
         engine = engine_for(ctx.kb)
         names = self._cluster_names()
         named = find_namespace(self.question, names) if names else None
+        workload = find_workload(self.question, cluster_workloads(ctx)) if names else None
+        if named is None and workload is not None:
+            named = workload[1]  # "can payments-api move to ambient?" is about its namespace
         followup = self.last is not None and is_followup(self.question)
         namespace = named or (self.last.namespace if self.last and (followup or not named) else None)
         namespace = namespace or thread_namespace(ctx)
         mesh_context = ctx.mesh_conversation or self.last is not None or namespace is not None
-        asked = _without(self.question, named) if named else self.question
-        answer = engine.answer(asked, names=Names(namespace=namespace), mesh_context=mesh_context)
+        asked = _without(_without(self.question, named), workload[0] if workload else None)
+        filled = Names(namespace=namespace, workload=workload[0] if workload else None)
+        answer = engine.answer(asked, names=filled, mesh_context=mesh_context)
         if self.last is not None and (followup or not answer.found or answer.confidence < STRONG):
             # A terse follow-up means the earlier question with this part changed: match both together.
             earlier = _without(self.last.question, self.last.namespace)
-            combined = engine.answer(
-                f"{asked} {earlier}", names=Names(namespace=namespace), mesh_context=True, several=False
-            )
+            combined = engine.answer(f"{asked} {earlier}", names=filled, mesh_context=True, several=False)
             if combined.found and (followup or not answer.found or combined.confidence > answer.confidence):
                 answer = combined
         cluster = self._cluster(namespace, named) if namespace and names else None

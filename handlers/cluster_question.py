@@ -28,6 +28,8 @@ from knowledge.base import yaml_load
 DATA = Path(__file__).with_name("cluster_question.yaml")
 DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+MIN_WORKLOAD_NAME = 4
+"""Shorter workload names (api, db, web) are too often ordinary words to be taken as named."""
 
 
 class Explain(BaseModel):
@@ -105,6 +107,31 @@ def cluster_names(ctx: Context) -> list[str]:
         return []
     allowed = ctx.cluster_namespaces
     return [n for n in names if allowed is None or n in allowed]
+
+
+def cluster_workloads(ctx: Context) -> dict[str, str]:
+    """Workload (Deployment/DaemonSet) name -> its namespace, within what this surface may read."""
+    if ctx.read_cluster is None:
+        return {}
+    try:
+        workloads = ctx.snapshot().workloads
+    except (ClusterError, NoClusterError):
+        return {}
+    allowed = ctx.cluster_namespaces
+    return {
+        w.meta.name: w.meta.namespace
+        for w in workloads
+        if w.meta.namespace and (allowed is None or w.meta.namespace in allowed)
+    }
+
+
+def find_workload(question: str, workloads: dict[str, str]) -> tuple[str, str] | None:
+    """The first workload the question names (a word equal to its name; ordinary words never count)."""
+    ambiguous = set(_intents().ambiguous)
+    for word in candidate_names(question):
+        if word in workloads and word not in ambiguous and len(word) >= MIN_WORKLOAD_NAME:
+            return word, workloads[word]
+    return None
 
 
 @dataclass(frozen=True)

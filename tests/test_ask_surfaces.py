@@ -61,6 +61,11 @@ def test_cli_ask_about_a_ready_namespace_says_yes(capsys: pytest.CaptureFixture[
     assert first.startswith("Yes") == (verdict in ("ready", "needs-waypoint")), first
 
 
+def test_a_workload_named_in_the_question_brings_its_namespace(capsys: pytest.CaptureFixture[str]) -> None:
+    data = ask_cli(capsys, "can payments-api move to ambient?", "--from-file", str(DEMO_PATH))
+    assert data["cluster"]["namespace"] == "payments" and PAYMENTS_BLOCKER in str(data["answer"])
+
+
 def test_commands_in_answers_use_the_real_namespace(capsys: pytest.CaptureFixture[str]) -> None:
     data = ask_cli(capsys, "how do I roll back payments?", "--from-file", str(DEMO_PATH))
     answer = str(data["answer"])
