@@ -22,6 +22,7 @@ from handlers.cluster_question import (
     cluster_workloads,
     find_namespace,
     find_workload,
+    intent_command,
 )
 from handlers.context import Context, NoClusterError
 from handlers.messages import msg
@@ -132,7 +133,10 @@ class Asking:
             combined = engine.answer(f"{asked} {earlier}", names=filled, mesh_context=True, several=False)
             if combined.found and (followup or not answer.found or combined.confidence > answer.confidence):
                 answer = combined
-        cluster = self._cluster(namespace, named) if namespace and names else None
+        # The namespace's reading when the question names it, or asks for a reading (a follow-up's
+        # "is it STRICT?"); a rollback question in a migration thread needs only the real name.
+        reads = named is not None or intent_command(self.question) not in (None, "status")
+        cluster = self._cluster(namespace, named) if namespace and names and reads else None
         reply = self._compose(answer, cluster, namespace)
         self._remember(answer, namespace, cluster)
         return reply

@@ -72,6 +72,12 @@ def intent_of(question: str) -> Intent | None:
     return None
 
 
+def intent_command(question: str) -> str | None:
+    """The cluster command the question's words ask for, if any."""
+    intent = intent_of(question)
+    return intent.command if intent else None
+
+
 def candidate_names(question: str) -> list[str]:
     """Words shaped like namespace names, in question order; ordinary words only next to "namespace"."""
     text = question.lower()
