@@ -98,13 +98,12 @@ def estimate(
     counts = {k: numbers.get(k, 0) for k in ("pods", "nodes", "waypoints")}
     if not any(counts.values()):
         return [], []
-    bases = (
-        [b for b in _wanted(BASIS_WORDS, text) if b != "limit"]
-        if not re.search(BASIS_WORDS["limit"], text, re.I)
-        else ["limit"]
-    )
-    if len(bases) == 3:
-        bases = ["observed", "chart-default"]
+    named = [b for b, pattern in BASIS_WORDS.items() if re.search(pattern, text, re.IGNORECASE)]
+    # No basis named: both usage bases (never limits). "limit 기본값" asks for the default limits only;
+    # "requests and limits" for both.
+    bases = named or ["observed", "chart-default"]
+    if "limit" in named and not re.search(r"request|요청|reserv|예약", text, re.IGNORECASE):
+        bases = ["limit"]
     resources = _wanted(RESOURCE_WORDS, text)
     modes = _wanted(MODE_WORDS, text)
     lines: list[str] = []
