@@ -42,6 +42,7 @@ MAX_QUESTION = 1000
 MAX_JUNK_SHARE = 0.3
 """More control/binary characters than this share of the input: treat it as binary junk, not a question."""
 SUGGESTED = ("help", "compare", "limits", "checklist", "advise")
+CLUSTER_COMMANDS = ("precheck", "mtls", "status")
 EXPLAIN = "explain"
 """Slack's "explain" action shows a knowledge entry: the "More" button and the closest-topic buttons use it."""
 EXAMPLES = {
@@ -102,6 +103,8 @@ class Asking:
         self.key = ctx.conversation_key()
         self.history = self._recall()
         self.last = self.history[-1] if self.history else None
+        self.asked = question
+        """The question as answered: a follow-up's full meaning (kept for the next follow-up)."""
 
     def _recall(self) -> list[Turn]:
         if self.ctx.conversation is None or self.key is None:
@@ -125,18 +128,26 @@ class Asking:
         namespace = namespace or thread_namespace(ctx)
         mesh_context = ctx.mesh_conversation or self.last is not None or namespace is not None
         asked = _without(_without(self.question, named), workload[0] if workload else None)
+        repeat = None
+        if self.last is not None and followup and named and named != self.last.namespace and _bare(asked):
+            # "and for orders?": the earlier question, about another namespace, read the same way.
+            asked, repeat = _without(self.last.question, self.last.namespace), self.last.kind
         filled = Names(namespace=namespace, workload=workload[0] if workload else None)
         answer = engine.answer(asked, names=filled, mesh_context=mesh_context)
-        if self.last is not None and (followup or not answer.found or answer.confidence < STRONG):
-            # A terse follow-up means the earlier question with this part changed: match both together.
+        if repeat is None and self.last is not None and (followup or not answer.found or answer.confidence < STRONG):
+            # A terse follow-up is the earlier question with this part changed: both are matched
+            # together, this turn's words counted twice so they decide the topic ("그럼 롤백은?").
             earlier = _without(self.last.question, self.last.namespace)
-            combined = engine.answer(f"{asked} {earlier}", names=filled, mesh_context=True, several=False)
+            combined = engine.answer(f"{asked} {asked} {earlier}", names=filled, mesh_context=True, several=False)
             if combined.found and (followup or not answer.found or combined.confidence > answer.confidence):
-                answer = combined
+                answer, asked = combined, f"{asked} {earlier}"
+        self.asked = asked
         # The namespace's reading when the question names it, or asks for a reading (a follow-up's
         # "is it STRICT?"); a rollback question in a migration thread needs only the real name.
         reads = named is not None or intent_command(self.question) not in (None, "status")
-        cluster = self._cluster(namespace, named) if namespace and names and reads else None
+        cluster = None
+        if namespace and names and reads:
+            cluster = self._cluster(namespace, named, repeat if repeat in CLUSTER_COMMANDS else None)
         reply = self._compose(answer, cluster, namespace)
         self._remember(answer, namespace, cluster)
         return reply
@@ -148,9 +159,12 @@ class Asking:
             LOG.exception("reading the cluster for a question failed")
             return []
 
-    def _cluster(self, namespace: str, named: str | None) -> ClusterAnswer | None:
-        """The cluster's reading of the namespace: what the question asks (precheck, mTLS, status)."""
+    def _cluster(self, namespace: str, named: str | None, repeat: str | None) -> ClusterAnswer | None:
+        """The cluster's reading of the namespace: what the question asks (precheck, mTLS, status), or
+        what the earlier turn read (`repeat`, for "and for orders?")."""
         try:
+            if repeat is not None:
+                return cluster_answer(self.question, self.ctx, namespace, fallback=repeat, direct=True)
             # A question that names the namespace without asking for a reading still shows its status.
             return cluster_answer(self.question, self.ctx, namespace, fallback="status" if named else None)
         except (ClusterError, NoClusterError) as exc:
@@ -237,7 +251,7 @@ class Asking:
         if self.ctx.conversation is None or self.key is None or not (answer.found or cluster):
             return
         turn = Turn(
-            question=self.question,
+            question=self.asked,
             language=self.lang,
             units=answer.units,
             entries=answer.entries,
@@ -252,6 +266,11 @@ class Asking:
 
 def entry_value(entry_id: str, lang: Language) -> str:
     return json.dumps({"kb": entry_id, "lang": lang}, separators=(",", ":"))
+
+
+def _bare(question: str) -> bool:
+    """Nothing left but filler once the namespace is taken out ("and for ?", "그럼 은?")."""
+    return len(re.findall(r"[^\W\d_]{3,}", question)) <= 2
 
 
 def _without(question: str, namespace: str | None) -> str:

@@ -157,7 +157,9 @@ def _items(findings: list[dict[str, Any]], limit: int = 6) -> str:
     return ", ".join(shown) + (f" (+{more})" if more > 0 else "")
 
 
-def cluster_answer(question: str, ctx: Context, namespace: str, *, fallback: str | None = None) -> ClusterAnswer | None:
+def cluster_answer(
+    question: str, ctx: Context, namespace: str, *, fallback: str | None = None, direct: bool = False
+) -> ClusterAnswer | None:
     """The namespace's precheck, mTLS or status (by the question's words), led by a direct sentence."""
     asked = intent_of(question)
     intent = asked or (intent_by_command(fallback) if fallback else None)
@@ -168,7 +170,11 @@ def cluster_answer(question: str, ctx: Context, namespace: str, *, fallback: str
         return None
     lang = ctx.language
     lead = _lead(intent.command, reply.data, namespace, lang)
-    return ClusterAnswer(lead=lead, reply=reply, command=intent.command, direct=asked is not None) if lead else None
+    return (
+        ClusterAnswer(lead=lead, reply=reply, command=intent.command, direct=direct or asked is not None)
+        if lead
+        else None
+    )
 
 
 def intent_by_command(command: str) -> Intent | None:

@@ -205,3 +205,23 @@ def test_a_thread_nobody_asked_the_bot_in_is_not_answered(slack: SlackDouble, tm
     finally:
         server.stop(grace=2)
         store.close()
+
+
+def test_and_for_another_namespace_repeats_the_earlier_reading() -> None:
+    from handlers import Context, run_text
+    from knowledge import default
+    from tests.eval.scoring import MemoryConversations
+
+    memory = MemoryConversations()
+    read = reader_for(Settings(from_file=DEMO_PATH))
+
+    def ask(question: str) -> dict[str, Any]:
+        ctx = Context(kb=default(), read_cluster=read, channel="D1", conversation=memory)
+        return run_text("ask", [question], ctx).data
+
+    first = ask("can payments move to ambient?")
+    assert first["cluster"]["command"] == "precheck" and str(first["answer"]).startswith("No")
+    then = ask("and for orders?")
+    assert then["cluster"]["namespace"] == "orders" and then["cluster"]["command"] == "precheck"
+    verdict = then["cluster"]["reading"]["namespaces"][0]["verdict"]
+    assert verdict != "blocked" and str(then["answer"]).startswith("Yes")  # orders needs only a waypoint
