@@ -9,10 +9,10 @@ knowledge answer.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import re
+from dataclasses import dataclass
 
 from cluster.errors import ClusterError
 from handlers.cluster_question import (
@@ -27,7 +27,7 @@ from handlers.cluster_question import (
 from handlers.context import Context, NoClusterError
 from handlers.messages import msg
 from handlers.ports import Turn
-from handlers.registry import arg, command
+from handlers.registry import Args, command, option, positional
 from handlers.reply import Action, Reply, Section, error_reply
 from handlers.threads import localise, thread_namespace
 from knowledge import Language
@@ -59,18 +59,24 @@ EXAMPLES = {
 }
 
 
+@dataclass(frozen=True)
+class AskArgs(Args):
+    question: list[str] = positional(nargs="*", help="the question, in Korean or English")
+    more: bool = option(
+        "--more", action="store_true", default=False, help="the whole knowledge entry behind the answer"
+    )
+
+
 @command(
     "ask",
     usage='ask "QUESTION" [--more]',
     en="Answer a question about Istio sidecar / ambient modes (from the cluster too, when one is given).",
     ko="Istio sidecar / ambient 모드 질문에 답합니다 (클러스터를 지정하면 클러스터 기준으로).",
-    args=[
-        arg("question", nargs="*", help="the question, in Korean or English"),
-        arg("--more", action="store_true", help="the whole knowledge entry behind the answer"),
-    ],
+    example='ask "how do I roll back to sidecars?"',
+    free_text=True,
     cluster_optional=True,
 )
-def ask(args: argparse.Namespace, ctx: Context) -> Reply:
+def ask(args: AskArgs, ctx: Context) -> Reply:
     raw = " ".join(args.question)
     question, junk = strip_junk(raw)
     lang: Language = language_of(question) if question else ctx.language
@@ -82,7 +88,7 @@ def ask(args: argparse.Namespace, ctx: Context) -> Reply:
     if len(question) > MAX_QUESTION:
         notes.append(msg("ask.truncated", lang, length=len(question), limit=MAX_QUESTION))
         question = truncate(question, MAX_QUESTION)
-    return Asking(ctx, question, lang, notes, more=bool(getattr(args, "more", False))).reply()
+    return Asking(ctx, question, lang, notes, more=args.more).reply()
 
 
 def truncate(text: str, limit: int) -> str:

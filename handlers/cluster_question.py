@@ -111,7 +111,7 @@ def cluster_names(ctx: Context) -> list[str]:
         names = [ns.name for ns in ctx.snapshot().namespaces]
     except (ClusterError, NoClusterError):
         return []
-    allowed = ctx.cluster_namespaces
+    allowed = ctx.visible
     return [n for n in names if allowed is None or n in allowed]
 
 
@@ -123,7 +123,7 @@ def cluster_workloads(ctx: Context) -> dict[str, str]:
         workloads = ctx.snapshot().workloads
     except (ClusterError, NoClusterError):
         return {}
-    allowed = ctx.cluster_namespaces
+    allowed = ctx.visible
     return {
         w.meta.name: w.meta.namespace
         for w in workloads
