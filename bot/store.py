@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +30,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from handlers.ports import Turn
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -321,3 +323,46 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "(unparseable MESHBOT_DATABASE_URL)"
+
+
+MAX_TURNS = 10
+"""Turns kept per conversation (thread or DM); older ones are deleted as new ones come."""
+
+
+class StoreConversations:
+    """handlers.ports.ConversationPort: the earlier turns of threads and DMs, bounded and expiring
+    (turns older than the TTL are neither read nor kept: deleted on the next write)."""
+
+    def __init__(self, store: Store, ttl_seconds: float, max_turns: int = MAX_TURNS) -> None:
+        self.store = store
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.max_turns = max_turns
+
+    def recall(self, key: str) -> list[Turn]:
+        since = utcnow() - self.ttl
+        with self.store.session() as s:
+            rows = s.scalars(
+                select(ConversationTurn)
+                .where(ConversationTurn.key == key, ConversationTurn.at >= since)
+                .order_by(ConversationTurn.id.desc())
+                .limit(self.max_turns)
+            ).all()
+            return [Turn.model_validate(row.turn) for row in reversed(rows)]
+
+    def remember(self, key: str, turn: Turn) -> None:
+        with self.store.session() as s:
+            s.add(ConversationTurn(key=key[:160], turn=turn.model_dump(mode="json")))
+            s.flush()
+            keep = s.scalars(
+                select(ConversationTurn.id)
+                .where(ConversationTurn.key == key[:160])
+                .order_by(ConversationTurn.id.desc())
+                .limit(self.max_turns)
+            ).all()
+            s.execute(
+                delete(ConversationTurn).where(ConversationTurn.key == key[:160], ConversationTurn.id.not_in(keep))
+            )
+            s.execute(delete(ConversationTurn).where(ConversationTurn.at < utcnow() - self.ttl))
+
+    def knows(self, key: str) -> bool:
+        return bool(self.recall(key))
