@@ -308,3 +308,15 @@ def test_memory_figures_come_both_observed_and_as_chart_defaults(bundled_units: 
             bases.setdefault(unit.figure.component, set()).add(unit.figure.basis)
     for component in ("sidecar", "ztunnel", "waypoint"):
         assert {"observed", "chart-default"} <= bases.get(component, set()), component
+
+
+def test_each_language_is_written_in_its_language(bundled_units: list[Unit]) -> None:
+    hangul = re.compile(r"[\uac00-\ud7a3]")
+    for unit in bundled_units:
+        english = [unit.claim.en, *unit.questions.en]
+        english += [text.en for text in (unit.detail, unit.condition) if text is not None]
+        assert not any(hangul.search(text) for text in english), unit.id
+        korean = [unit.claim.ko] + [text.ko for text in (unit.detail,) if text is not None]
+        assert all(hangul.search(text) for text in korean), unit.id
+        # Slack Korean mixes in English terms: at least one Korean example question does.
+        assert any(re.search(r"[A-Za-z]", q) for q in unit.questions.ko), unit.id
