@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import knowledge
-from bot.store import StoreConversations
-from bot.store import ConversationTurn, Store
+from bot.store import ConversationTurn, Store, StoreConversations
 from handlers import Context, run_text
 from handlers.ports import Turn
 from knowledge.answers import cache
