@@ -93,6 +93,34 @@ def test_near_misses_are_refused_saying_what_they_are_about(question: str, subje
     assert data["found"] is False and subject.lower() in str(data["answer"]).lower()
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Linkerd vs Consul which is lighter?",
+        "cilium service mesh로 mTLS 하는 법",
+        "AWS App Mesh virtual node setup",
+        "python list comprehension with if else",
+        "내일 서울 날씨 어때?",
+        "redis sentinel failover 시간",
+    ],
+)
+def test_clear_non_istio_subjects_are_refused(question: str) -> None:
+    data = ask(question)
+    assert data["found"] is False and ("Istio" in str(data["answer"]))  # says what it covers
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is it safe to run both modes in one cluster?",
+        "HBONE 포트 방화벽 열어야 함?",
+        "migrate namespace to sidecarless mode",
+    ],
+)
+def test_mesh_questions_without_the_word_istio_are_answered(question: str) -> None:
+    assert ask(question)["found"] is True
+
+
 @pytest.mark.parametrize(("greeting", "lang"), [("hi", "en"), ("고마워!", "ko"), ("thanks!", "en")])
 def test_greetings_get_a_friendly_line_and_three_examples(greeting: str, lang: str) -> None:
     data = ask(greeting)
