@@ -225,3 +225,16 @@ def test_and_for_another_namespace_repeats_the_earlier_reading() -> None:
     assert then["cluster"]["namespace"] == "orders" and then["cluster"]["command"] == "precheck"
     verdict = then["cluster"]["reading"]["namespaces"][0]["verdict"]
     assert verdict != "blocked" and str(then["answer"]).startswith("Yes")  # orders needs only a waypoint
+
+
+def test_a_dm_keeps_its_context_between_messages(slack: SlackDouble, tmp_path: Path) -> None:
+    server, store = start(settings_for(slack, tmp_path / "bot.db"))
+    try:
+        dm = {"type": "message", "channel": "DALICE", "channel_type": "im", "user": "UALICE"}
+        first = post_event(server, slack, {**dm, "ts": "1800300000.000001", "text": PAYMENTS_QUESTION})
+        assert PAYMENTS_BLOCKER in first.text()
+        follow = post_event(server, slack, {**dm, "ts": "1800300000.000002", "text": "그럼 롤백은?"})
+        assert_rollback_for_payments(follow)
+    finally:
+        server.stop(grace=2)
+        store.close()
