@@ -51,6 +51,7 @@ def namespaces_of(words: list[str], ctx: Context) -> list[str]:
 def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[Reply, Delivery]:
     """Compose the digest for `channel` against its previous one, and post it (or update the last in place)."""
     state = state_of(ctx)
+    state.settle_digests(channel)  # first: the previous digest must be known before this one is compared with it
     scope = ",".join(sorted(set(namespaces)))
     previous = state.last_digest(channel, scope)
     before: DigestState | None = None
