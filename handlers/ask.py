@@ -22,6 +22,7 @@ from handlers.cluster_question import (
     cluster_workloads,
     find_namespace,
     find_workload,
+    intent_by_command,
     intent_command,
 )
 from handlers.context import Context, NoClusterError
@@ -154,6 +155,14 @@ class Asking:
         cluster = None
         if namespace and names and reads:
             cluster = self._cluster(namespace, named, repeat if repeat in CLUSTER_COMMANDS else None)
+        if cluster is not None and cluster.direct and cluster.command == "precheck":
+            # "Can payments move?" is answered by its verdict; the knowledge behind it is what a
+            # precheck means (what blocks a move), not whatever "move" matches on its own.
+            explain = intent_by_command("precheck")
+            if explain is not None:
+                text = explain.explain.ko if self.lang == "ko" else explain.explain.en
+                behind = engine.answer(text, names=filled, mesh_context=True, several=False)
+                answer = behind if behind.found else answer
         reply = self._compose(answer, cluster, namespace)
         self._remember(answer, namespace, cluster)
         return reply
