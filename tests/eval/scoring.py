@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 TUNING = HERE / "tuning.yaml"
 HOLDOUT = HERE / "holdout.yaml"
+HOLDOUT2 = HERE / "holdout2.yaml"
+"""A second frozen hold-out, by a third writer, added after the engine was built: never seen while tuning."""
 ANSWER_FIRST_CHARS = 300
 
 
