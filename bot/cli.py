@@ -40,15 +40,16 @@ def cluster_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
-    """The parser, and the command names it knows."""
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser, and the command names it knows; with `only` naming a handler's command, only that
+    command's parser (a fresh `meshbot ask` imports `handlers.ask`, not every command)."""
     parser = argparse.ArgumentParser(
         prog="meshbot",
         description="Istio sidecar/ambient chat-ops bot: knowledge, cluster analysis and Slack.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     output, cluster = _output_options(), cluster_options()
-    for cmd in COMMANDS.values():
+    for cmd in [COMMANDS[only]] if only is not None and only in COMMANDS else COMMANDS.values():
         parents = [output, cluster] if cmd.reads_cluster or cmd.cluster_optional else [output]
         sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
         cmd.configure(sub)
@@ -133,8 +134,8 @@ def emit(reply: Reply, output: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, known = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
+    parser, known = build_parser(words[0] if words and not words[0].startswith("-") else None)
     if words and not words[0].startswith("-") and words[0] not in known:
         # An unknown command gets the whole help, not just argparse's one-line complaint.
         print(f"meshbot: unknown command {words[0]!r}\n", file=sys.stderr)

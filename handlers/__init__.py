@@ -1,19 +1,15 @@
 """One module per command: a typed argument model, call knowledge/cluster, return a renderer-neutral Reply.
 
-Adding a command is adding its module here (see handlers.registry) and its texts in messages_data:
-every module of the package is imported below, and importing a command module registers it.
+Adding a command is adding its module here, named after the command (see handlers.registry), and
+its texts in messages_data: `COMMANDS[name]` imports that module, which registers it, and iterating
+`COMMANDS` imports every module of the package. Nothing is imported up front, so a terminal command
+pays only for its own module.
 """
-
-import importlib
-import pkgutil
 
 from handlers.context import Context, NoClusterError
 from handlers.dispatch import AuditRecord, Pipeline, Refusal, run, run_text
 from handlers.registry import COMMANDS, Args, Command, UsageError, parse
 from handlers.reply import Action, FindingItem, Reply, Section, Table, error_reply
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "COMMANDS",

@@ -24,15 +24,15 @@ class HelpArgs(Args):
     answers_unknown=True,
 )
 def help_(args: HelpArgs, ctx: Context) -> Reply:
-    lang = ctx.language
-    names = [args.topic] if args.topic in COMMANDS else sorted(COMMANDS)
+    lang, topic = ctx.language, args.topic or ""
+    names = [topic] if topic in COMMANDS else sorted(COMMANDS)
     rows = [[COMMANDS[n].usage, COMMANDS[n].summary(lang)] for n in names]
     sections = []
-    if args.topic and args.topic not in COMMANDS:
+    if topic and topic not in COMMANDS:
         sections.append(Section(text=msg("help.unknown", lang, name=args.topic)))
     sections.append(Section(table=Table(columns=["usage", ""], rows=rows)))
-    if args.topic in COMMANDS:  # one command: how to call it, and who may
-        cmd = COMMANDS[args.topic]
+    if topic in COMMANDS:  # one command: how to call it, and who may
+        cmd = COMMANDS[topic]
         lines = [msg("help.example", lang, example=cmd.example)]
         if cmd.operators_only or cmd.changes_state:
             lines.append(msg("help.operators", lang))

@@ -40,9 +40,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import inspect
+import pkgutil
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -190,7 +192,69 @@ class Command:
         return self.model(**values)
 
 
-COMMANDS: dict[str, Command] = {}
+class Commands(MutableMapping[str, Command]):
+    """Every command by name, each module imported on first use.
+
+    A command lives in the module of its name (`handlers.ask` declares `ask`; registration refuses
+    anything else), so `COMMANDS["ask"]` imports `handlers.ask` alone and a terminal answer does not
+    pay for the digest, the migration store or the cluster analysis. Iterating (help, the Slack
+    manifest, completion, the Slack app) imports the whole package once.
+    """
+
+    def __init__(self, package: str) -> None:
+        self._package = package
+        self._known: dict[str, Command] = {}
+        self._all_loaded = False
+
+    def _modules(self) -> list[str]:
+        return [m.name for m in pkgutil.iter_modules(importlib.import_module(self._package).__path__)]
+
+    def _load(self, name: str) -> None:
+        # Only a word that names one of the package's modules is imported: never arbitrary user text.
+        if name not in self._known and not self._all_loaded and name.isidentifier() and name in self._modules():
+            importlib.import_module(f"{self._package}.{name}")
+
+    def _load_all(self) -> None:
+        if not self._all_loaded:
+            for module in self._modules():
+                importlib.import_module(f"{self._package}.{module}")
+            self._all_loaded = True
+
+    def __getitem__(self, name: str) -> Command:
+        self._load(name)
+        return self._known[name]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        self._load(name)
+        return name in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        self._load_all()
+        return iter(list(self._known))  # a copy: a Slack worker may be importing a command meanwhile
+
+    def __len__(self) -> int:
+        self._load_all()
+        return len(self._known)
+
+    def __setitem__(self, name: str, cmd: Command) -> None:
+        self._known[name] = cmd
+
+    def __delitem__(self, name: str) -> None:
+        del self._known[name]
+
+    def register(self, cmd: Command, module: str) -> None:
+        """Add a command declared in `module`; a command of the package must live in the module of its name."""
+        if cmd.name in self._known:
+            raise ValueError(f"command {cmd.name!r} registered twice")
+        home = f"{self._package}.{cmd.name}"
+        if module.startswith(f"{self._package}.") and module != home:
+            raise TypeError(f"command {cmd.name!r} is declared in {module}: declare it in {home}")
+        self._known[cmd.name] = cmd
+
+
+COMMANDS = Commands("handlers")
 
 
 INJECTED: dict[str, Callable[[Args, Context], object]] = {
@@ -243,9 +307,7 @@ def command(
     from the annotation), `ctx`, `kb` and `language`."""
 
     def register(fn: Callable[..., Reply]) -> Callable[..., Reply]:
-        if name in COMMANDS:
-            raise ValueError(f"command {name!r} registered twice")
-        COMMANDS[name] = Command(
+        cmd = Command(
             name,
             usage,
             en,
@@ -262,6 +324,7 @@ def command(
             answers_unknown,
             cluster_optional,
         )
+        COMMANDS.register(cmd, fn.__module__)
         return fn
 
     return register

@@ -1,0 +1,113 @@
+"""A fresh terminal command imports only what it uses (DESIGN budget: `ask` under 0.5 s CPU in a fresh process).
+
+Each check runs a new interpreter and reads its `sys.modules`: importing a module is the cost we
+keep out, and only a fresh process shows whether something pulls it in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handlers import COMMANDS
+from handlers.registry import Command, Commands
+
+ROOT = Path(__file__).resolve().parents[1]
+
+UNUSED_BY_ASK = (
+    "handlers.digest",
+    "handlers.migrate",
+    "handlers.traffic",
+    "handlers.schedules",
+    "handlers.mesh_facts",
+    "cluster.analysis",
+    "bot.store",
+    "bot.slack",
+    "sqlalchemy",
+    "kubernetes",
+    "matplotlib",
+    "apscheduler",
+    "slack_bolt",
+    "prometheus_client",
+)
+"""What a knowledge answer on the terminal never needs: other commands, the store, the cluster, Slack."""
+
+
+def fresh(code: str) -> Any:
+    """Run `code` in a new interpreter (no cluster source or store configured); it prints one JSON object."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESHBOT_") or k == "MESHBOT_CACHE_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def loaded_after(code: str) -> set[str]:
+    return set(fresh(f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"))
+
+
+def test_a_fresh_ask_imports_neither_other_commands_nor_the_store_nor_the_cluster() -> None:
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from bot.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    code = main(['ask', 'ambient에서 EnvoyFilter 써도 돼?'])\n"
+        "print(json.dumps({'code': code, 'answer': out.getvalue(), 'modules': sorted(sys.modules)}))"
+    )
+    result = fresh(code)
+    assert result["code"] == 0
+    assert "EnvoyFilter" in str(result["answer"])  # it did answer, in full
+    modules = set(result["modules"])
+    assert "handlers.ask" in modules
+    pulled_in = sorted(m for m in modules if any(m == name or m.startswith(f"{name}.") for name in UNUSED_BY_ASK))
+    assert pulled_in == []
+
+
+def test_looking_up_a_command_imports_its_module_alone() -> None:
+    modules = loaded_after("from handlers import COMMANDS\nassert COMMANDS['status'].reads_cluster")
+    assert "handlers.status" in modules
+    assert not {f"handlers.{name}" for name in ("ask", "digest", "migrate", "help")} & modules
+
+
+def test_listing_the_commands_imports_every_one_and_each_lives_in_the_module_of_its_name() -> None:
+    names = fresh("import json\nfrom handlers import COMMANDS\nprint(json.dumps(sorted(COMMANDS)))")
+    assert {"ask", "digest", "help", "migrate", "status"} <= set(names)
+    declared = {n for n in COMMANDS if not n.endswith("-test")}  # tests may register their own
+    assert declared == set(names)
+    for name in names:
+        assert COMMANDS[name].run.__module__ == "handlers.registry"  # registered through @command
+        assert f"handlers.{name}" in sys.modules
+
+
+@pytest.mark.parametrize("word", ["registry", "context", "digest_model", "../bot", "ask.x", "", "no-such"])
+def test_a_word_that_is_no_command_is_no_command(word: str) -> None:
+    assert word not in COMMANDS
+    with pytest.raises(KeyError):
+        COMMANDS[word]
+
+
+def test_a_command_declared_outside_the_module_of_its_name_is_refused() -> None:
+    commands = Commands("handlers")
+    ask = COMMANDS["ask"]
+    with pytest.raises(TypeError, match=r"declare it in handlers\.ask"):
+        commands.register(ask, "handlers.cluster_question")
+    commands.register(ask, "handlers.ask")
+    with pytest.raises(ValueError, match="twice"):
+        commands.register(ask, "handlers.ask")
+    assert isinstance(commands["ask"], Command)
+
+
+def test_the_terminal_builds_only_the_parser_of_the_command_it_runs() -> None:
+    modules = loaded_after("from bot.cli import main\nassert main(['limits', '--output', 'json']) == 0")
+    assert "handlers.limits" in modules
+    assert "handlers.digest" not in modules
+    modules = loaded_after("from bot.cli import main\nassert main(['no-such-command']) == 2")
+    assert "handlers.digest" in modules  # the whole help, as before
