@@ -33,15 +33,19 @@ class BM25:
                 ids, weights = postings.setdefault(token, ([], []))
                 ids.append(d)
                 weights.append(idf * tf / (tf + norm))
-        self.postings = {
-            t: (np.array(i, dtype=np.int32), np.array(w, dtype=np.float64)) for t, (i, w) in postings.items()
-        }
+        # Postings in CSR form, one pair of arrays for all tokens: a fresh process unpickles two arrays
+        # (~1 ms) instead of two per token (~20,000 small arrays, ~40 ms of a cold `meshbot ask`).
+        self.rows = {token: row for row, token in enumerate(postings)}
+        self.offsets = np.cumsum([0, *(len(ids) for ids, _ in postings.values())], dtype=np.int64)
+        self.doc_ids = np.array([d for ids, _ in postings.values() for d in ids], dtype=np.int32)
+        self.weights = np.array([w for _, ws in postings.values() for w in ws], dtype=np.float64)
 
     def get_scores(self, query: list[str]) -> npt.NDArray[np.float64]:
         """Each document's score: the sum over the query's tokens, a repeated token counting again (as bm25s)."""
         scores = np.zeros(self.n_docs, dtype=np.float64)
         for token in query:
-            hit = self.postings.get(token)
-            if hit is not None:
-                scores[hit[0]] += hit[1]
+            row = self.rows.get(token)
+            if row is not None:
+                start, end = self.offsets[row], self.offsets[row + 1]
+                scores[self.doc_ids[start:end]] += self.weights[start:end]
         return scores

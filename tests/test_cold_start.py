@@ -7,16 +7,21 @@ keep out, and only a fresh process shows whether something pulls it in.
 from __future__ import annotations
 
 import json
+import math
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers import COMMANDS
 from handlers.registry import Command, Commands
+from knowledge.bm25 import BM25, K1, B
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,3 +116,27 @@ def test_the_terminal_builds_only_the_parser_of_the_command_it_runs() -> None:
     assert "handlers.digest" not in modules
     modules = loaded_after("from bot.cli import main\nassert main(['no-such-command']) == 2")
     assert "handlers.digest" in modules  # the whole help, as before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.sampled_from("abcdefg"), max_size=8), min_size=1, max_size=6),
+    query=st.lists(st.sampled_from("abcdefgh"), max_size=5),
+)
+def test_bm25_scores_are_lucenes_formula_and_survive_the_cache(docs: list[list[str]], query: list[str]) -> None:
+    """The postings are stored flat so the cached index unpickles fast; the scores must not change."""
+    n, avg = len(docs), (sum(map(len, docs)) / len(docs)) or 1.0
+
+    def expected(doc: list[str]) -> float:
+        total = 0.0
+        for token in query:
+            tf, df = doc.count(token), sum(token in d for d in docs)
+            if tf:
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                total += idf * tf / (tf + K1 * (1 - B + B * len(doc) / avg))
+        return total
+
+    bm25 = BM25(docs)
+    want = [expected(doc) for doc in docs]
+    assert bm25.get_scores(query) == pytest.approx(want)
+    assert pickle.loads(pickle.dumps(bm25)).get_scores(query) == pytest.approx(want)
