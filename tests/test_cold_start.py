@@ -10,6 +10,7 @@ import json
 import math
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +22,13 @@ from hypothesis import strategies as st
 
 from handlers import COMMANDS
 from handlers.registry import Command, Commands
+from knowledge import default
 from knowledge.bm25 import BM25, K1, B
+from knowledge.text import _any_pattern, _pattern, clean
 
 ROOT = Path(__file__).resolve().parents[1]
 
+VOCABULARY = default().vocabulary
 UNUSED_BY_ASK = (
     "handlers.digest",
     "handlers.migrate",
@@ -140,3 +144,20 @@ def test_bm25_scores_are_lucenes_formula_and_survive_the_cache(docs: list[list[s
     want = [expected(doc) for doc in docs]
     assert bm25.get_scores(query) == pytest.approx(want)
     assert pickle.loads(pickle.dumps(bm25)).get_scores(query) == pytest.approx(want)
+
+
+OFF_TOPIC = sorted(
+    {clean(w) for w in [*VOCABULARY.off_topic, *VOCABULARY.other_meshes]} if VOCABULARY else set(),
+    key=len,
+    reverse=True,
+)
+ONE_BY_ONE = re.compile("|".join(_pattern(w) for w in OFF_TOPIC))
+PIECES = [*OFF_TOPIC, "s", "es", " ", "-", "_", "x", "1", "가", "을", ".", "ambient"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=5).map("".join))
+def test_the_off_topic_regex_matches_what_its_words_one_by_one_match(text: str) -> None:
+    """Its word edges are written once (it is recompiled in every fresh process), with the same answers."""
+    assert OFF_TOPIC  # the bundled vocabulary names other products
+    assert (re.search(_any_pattern(OFF_TOPIC), text) is None) == (ONE_BY_ONE.search(text) is None)
