@@ -31,25 +31,25 @@ QUESTION = "ztunnel은 노드마다 메모리를 얼마나 써?"
 CLI = "import sys; from bot.cli import main; sys.exit(main(['ask', sys.argv[1]]))"
 
 
-def fresh_process(root: Path, env: dict[str, str]) -> tuple[float, float]:
+def fresh_process(root: Path, env: dict[str, str], question: str = QUESTION) -> tuple[float, float]:
     """CPU (user + system) and wall seconds of one `meshbot ask` in a new Python process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", CLI, QUESTION], cwd=root, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", CLI, question], cwd=root, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall
 
 
-def cold(root: Path, runs: int) -> float:
+def cold(root: Path, runs: int, question: str = QUESTION) -> float:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "MESHBOT_CACHE_DIR": cache, "PYTHONPATH": str(root)}
         # As installed (pip, the image): modules load from bytecode. With PYTHONDONTWRITEBYTECODE set,
         # every run would compile the sources again (~0.4 s CPU), which no installation pays.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        first_cpu, first_wall = fresh_process(root, env)
+        first_cpu, first_wall = fresh_process(root, env, question)
         print(f"cold first run (builds the cache): cpu {first_cpu:.2f} s   wall {first_wall:.2f} s")
-        samples = [fresh_process(root, env) for _ in range(runs)]
+        samples = [fresh_process(root, env, question) for _ in range(runs)]
     cpu = statistics.median(s[0] for s in samples)
     wall = statistics.median(s[1] for s in samples)
     print(
@@ -88,9 +88,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="fresh processes to time")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions, warm")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
+    parser.add_argument("--question", default=QUESTION, help="what the fresh processes ask")
     args = parser.parse_args()
     os.environ.setdefault("MESHBOT_CACHE_DIR", tempfile.mkdtemp(prefix="meshbot-bench-"))
-    cold(args.root.resolve(), args.runs)
+    cold(args.root.resolve(), args.runs, args.question)
     warm(args.root.resolve(), args.rounds)
 
 
