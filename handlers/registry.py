@@ -1,9 +1,10 @@
 """Commands register here by decorator, each declaring everything a surface needs (errbot / Bolt style).
 
-A command is one module. Its arguments are a frozen dataclass (a subclass of `Args`), one field per
-argument; the decorator carries its help in both languages, an example and its policy traits; the
-function takes by name what it needs (`args`: the parsed model; `ctx`: the request's Context; `kb`;
-`language`), as Bolt listeners do:
+A command is one module, named after it (`handlers.status` declares `status`): `COMMANDS[name]`
+imports that module on first use, and iterating `COMMANDS` imports them all. Its arguments are a
+frozen dataclass (a subclass of `Args`), one field per argument; the decorator carries its help in
+both languages, an example and its policy traits; the function takes by name what it needs (`args`:
+the parsed model; `ctx`: the request's Context; `kb`; `language`), as Bolt listeners do:
 
     @dataclass(frozen=True)
     class StatusArgs(Args):
@@ -205,9 +206,13 @@ class Commands(MutableMapping[str, Command]):
         self._package = package
         self._known: dict[str, Command] = {}
         self._all_loaded = False
+        self._module_names: frozenset[str] | None = None
 
-    def _modules(self) -> list[str]:
-        return [m.name for m in pkgutil.iter_modules(importlib.import_module(self._package).__path__)]
+    def _modules(self) -> frozenset[str]:
+        if self._module_names is None:  # the package's files do not change while it runs
+            package = importlib.import_module(self._package)
+            self._module_names = frozenset(m.name for m in pkgutil.iter_modules(package.__path__))
+        return self._module_names
 
     def _load(self, name: str) -> None:
         # Only a word that names one of the package's modules is imported: never arbitrary user text.
@@ -216,7 +221,7 @@ class Commands(MutableMapping[str, Command]):
 
     def _load_all(self) -> None:
         if not self._all_loaded:
-            for module in self._modules():
+            for module in sorted(self._modules()):
                 importlib.import_module(f"{self._package}.{module}")
             self._all_loaded = True
 
