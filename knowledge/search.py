@@ -27,7 +27,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz, process
 
 from knowledge.base import KnowledgeBase
 from knowledge.bm25 import BM25
@@ -205,6 +204,8 @@ class Index:
         word = unit.word
         if word in self.idf or unit.grams or not word.isascii() or len(word) < FUZZY_MIN_LENGTH:
             return unit
+        from rapidfuzz import fuzz, process  # only for a word the index lacks: a cold `ask` rarely needs it
+
         best = None
         for form in dict.fromkeys((word, unit.surface or word)):
             hit = process.extractOne(form, self.latin_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
