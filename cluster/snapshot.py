@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cluster.kinds import KINDS, Kind
+from cluster.shapes import Problem, object_problem
 
 # Only these label/annotation keys are kept: the rest of a pod's metadata is never analysed.
 KEPT_KEY_MARKERS = ("istio", "sidecar", "ambient", "gateway.networking.k8s.io", "app", "version")
@@ -138,6 +139,33 @@ class ReadIssue:
         return self.message_ko if language == "ko" and self.message_ko else self.message
 
 
+@dataclass(slots=True, frozen=True)
+class ReadNote:
+    """An object skipped because a field has the wrong type: which object, which field, what was expected."""
+
+    kind: str
+    namespace: str
+    name: str
+    field: str
+    expected: str  # "map", "list", "scalar" (a string or number), "item" (a list item, not null)
+    found: str  # the YAML/JSON type found: "string", "number", "boolean", "list", "map", "null"
+
+    @property
+    def resource(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where or '(no name)'}"
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "field": self.field,
+            "expected": self.expected,
+            "found": self.found,
+        }
+
+
 @dataclass
 class Snapshot:
     namespaces: list[Meta] = field(default_factory=list)
@@ -149,6 +177,9 @@ class Snapshot:
     missing_kinds: list[str] = field(default_factory=list)  # CRD not installed (404)
     issues: list[ReadIssue] = field(default_factory=list)  # 401/403/5xx/timeouts on a kind
     source: str = ""
+    notes: list[ReadNote] = field(default_factory=list)  # objects skipped for wrong field types
+    cluster: str = ""  # the cluster's name: a kubeconfig context, a MESHBOT_CLUSTERS name, a dump's manifest
+    scope: tuple[str, ...] | None = None  # namespaces the reading covers (collect -n); None: all
 
     def of_kind(self, kind: str) -> list[Resource]:
         return self.resources.get(kind, [])
@@ -200,10 +231,15 @@ class SnapshotBuilder:
         self._shared = SharedLabels()
 
     def add(self, obj: dict[str, Any]) -> bool:
-        """Keep what analysis needs from one object; False for kinds meshbot does not analyse."""
+        """Keep what analysis needs from one object; False for kinds meshbot does not analyse, and for objects
+        with a field of the wrong type (skipped with a note naming the object and the field)."""
         kind = str(obj.get("kind") or "")
         known = KIND_BY_GROUP.get((_group(obj), kind))
         if known is None:
+            return False
+        problem = object_problem(obj)
+        if problem is not None:
+            self.skip(obj, kind, problem)
             return False
         snap = self.snapshot
         if kind == "Pod":
@@ -225,6 +261,19 @@ class SnapshotBuilder:
             )
             snap.resources.setdefault(kind, []).append(resource)
         return True
+
+    def skip(self, obj: dict[str, Any], kind: str, problem: Problem) -> None:
+        md = obj.get("metadata")
+        md = md if isinstance(md, dict) else {}
+        name, namespace = md.get("name"), md.get("namespace")
+        self.snapshot.notes.append(
+            ReadNote(
+                kind,
+                namespace if isinstance(namespace, str) else "",
+                str(name) if isinstance(name, str | int) and not isinstance(name, bool) else "",
+                *problem,
+            )
+        )
 
     def missing(self, kind: str) -> None:
         if kind not in self.snapshot.missing_kinds:

@@ -8,6 +8,7 @@ from typing import Any
 
 from cluster.analysis import Analysis, NamespaceView, Options, analyze
 from cluster.analysis.findings import Finding, render
+from cluster.analysis.reading import kubectl_line
 from cluster.analysis.version import fmt, parse_version
 from handlers.context import Context
 from handlers.messages import msg
@@ -57,23 +58,53 @@ def scope(ctx: Context, name: str | None, *, candidates_only: bool = False) -> S
     return Scope(analysis, [view], name)
 
 
+MAX_NOTED_OBJECTS = 5
+
+
 def source_notes(analysis: Analysis, ctx: Context) -> tuple[list[Section], dict[str, Any]]:
-    """Sections and JSON saying what could not be read: the answer is partial, never a crash."""
+    """Sections and JSON naming the cluster and saying what could not be read: the answer is partial, never a
+    crash."""
     snap = analysis.snapshot
     lang = ctx.language
-    lines: list[str] = []
-    if snap.missing_kinds:
-        lines.append(msg("cluster.missing_kinds", lang, kinds=", ".join(snap.missing_kinds)))
+    lines: list[str] = [msg("cluster.name", lang, name=snap.cluster)] if snap.cluster else []
+    unread = {issue.kind for issue in snap.issues}
+    absent = [k for k in snap.missing_kinds if k not in unread]
+    if absent and snap.source.startswith("dump:"):
+        lines.append(msg("cluster.absent_kinds", lang, kinds=", ".join(absent), kubectl=kubectl_line(absent)))
+    elif absent:
+        lines.append(msg("cluster.missing_kinds", lang, kinds=", ".join(absent)))
+    grouped: dict[tuple[str, str], list[str]] = {}  # kinds failing for one reason share a line
     for issue in snap.issues:
-        status = str(issue.status) if issue.status is not None else ""
-        lines.append(msg("cluster.issue", lang, kind=issue.kind, status=status, message=issue.message).strip())
+        status = f"{issue.status} " if issue.status is not None else ""
+        grouped.setdefault((status, issue.explain(lang)), []).append(issue.kind)
+    for (status, message), kinds in grouped.items():
+        lines.append(msg("cluster.issue", lang, kind=", ".join(kinds), status=status, message=message).strip())
     if snap.issues:
         lines.append(msg("cluster.partial", lang))
+    if snap.notes:
+        objects = [
+            msg(
+                "cluster.skipped_object",
+                lang,
+                resource=n.resource,
+                field=n.field,
+                expected=msg(f"type.{n.expected}", lang),
+                found=msg(f"type.{n.found}", lang) if n.found in TYPE_NAMES else n.found,
+            )
+            for n in snap.notes[:MAX_NOTED_OBJECTS]
+        ]
+        more = ["…"] if len(snap.notes) > MAX_NOTED_OBJECTS else []
+        lines.append(msg("cluster.skipped", lang, count=len(snap.notes), objects="; ".join([*objects, *more])))
     data: dict[str, Any] = {
+        "cluster": snap.cluster or None,
         "missing_kinds": list(snap.missing_kinds),
         "issues": [{"kind": i.kind, "status": i.status, "message": i.message} for i in snap.issues],
+        "skipped": [n.as_json() for n in snap.notes],
     }
     return ([Section(text="\n".join(lines))] if lines else []), data
+
+
+TYPE_NAMES = frozenset({"map", "list", "string", "number", "boolean", "null"})
 
 
 def version_text(analysis: Analysis, ctx: Context) -> str:

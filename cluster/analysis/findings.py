@@ -29,8 +29,9 @@ SEVERITY: dict[str, Severity] = {
     "waypoint-without-l7-need": "warning",
     "sidecar-resource-ignored": "info",
     "telemetry-detail-loss": "info",
+    "incomplete-reading": "blocker",
 }
-CLUSTER_CODES = frozenset({"istio-version-too-old", "kernel-too-old", "cni-compatibility"})
+CLUSTER_CODES = frozenset({"istio-version-too-old", "kernel-too-old", "cni-compatibility", "incomplete-reading"})
 SEVERITY_ORDER: dict[str, int] = {"blocker": 0, "waypoint": 1, "warning": 2, "info": 3}
 
 
