@@ -62,7 +62,8 @@ def main() -> int:
         for label, path in (("json", json_path), ("yaml", yaml_path)):
             walls, peaks = [], []
             for _ in range(args.runs):
-                wall, peak, code = run([meshbot, "precheck", "--output", "json", "--from-file", str(path)], dict(os.environ))
+                command = [meshbot, "precheck", "--output", "json", "--from-file", str(path)]
+                wall, peak, code = run(command, dict(os.environ))
                 if code not in (0, 1):
                     return code
                 walls.append(wall)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import handlers
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
 from handlers import COMMANDS, Context, Reply
+from handlers.cluster_common import NamespacesAction
 from knowledge import KnowledgeError
 from knowledge import default as default_knowledge
 from knowledge.text import has_hangul
+
+if TYPE_CHECKING:
+    from bot.cluster_source import ClusterSet
+    from cluster.snapshot import Snapshot
 
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
@@ -27,10 +34,33 @@ def _output_options() -> argparse.ArgumentParser:
 
 def cluster_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    source = parent.add_argument_group("cluster source (default: in-cluster config)")
-    source.add_argument("--from-file", metavar="DUMP", help="kubectl get -o yaml|json dump, or a folder of them")
-    source.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file")
-    source.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    source = parent.add_argument_group(
+        "cluster source (default: the kubeconfig as kubectl finds it, else in-cluster config)"
+    )
+    source.add_argument(
+        "--from-file", metavar="DUMP", help="kubectl get -o yaml|json dump, a folder of them, or - for stdin"
+    )
+    source.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default $KUBECONFIG, ~/.kube/config)")
+    source.add_argument(
+        "--context", metavar="NAME", action="append", help="kubeconfig context; repeat it to read several clusters"
+    )
+    source.add_argument(
+        "-n",
+        "--namespace",
+        metavar="NS",
+        dest="namespace",
+        action=NamespacesAction,
+        default=None,
+        help="a namespace to report (repeatable; also as positional arguments)",
+    )
+    source.add_argument(
+        "-A", "--all-namespaces", action="store_true", help="every namespace (the default when none is named)"
+    )
+    source.add_argument(
+        "--assume-absent",
+        metavar="KIND,…",
+        help="kinds the cluster has none of: their absence from a dump makes no verdict unknown",
+    )
     source.add_argument("--root-namespace", metavar="NS", help="Istio root namespace (default istio-system)")
     return parent
 
@@ -56,21 +86,30 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
 def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settings:
     """Settings with the flags applied; words typed in Korean ask for Korean unless --lang says otherwise."""
     typed_korean = any(has_hangul(word) for word in words)
+    contexts: list[str] = getattr(args, "context", None) or []
+    assumed = getattr(args, "assume_absent", None)
     return load_settings(
         from_file=getattr(args, "from_file", None),
         kubeconfig=getattr(args, "kubeconfig", None),
-        context=getattr(args, "context", None),
+        # One --context picks a context; several read several clusters, each named after its context.
+        context=contexts[0] if len(contexts) == 1 else None,
+        clusters={c: c for c in contexts} if len(contexts) > 1 else None,
+        assume_absent=[k for k in assumed.split(",") if k.strip()] if assumed else None,
         root_namespace=getattr(args, "root_namespace", None),
         language=getattr(args, "lang", None) or ("ko" if typed_korean else None),
     )
 
 
-def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
-    from bot.cluster_source import reader_for
+def context_for(
+    settings: Settings, *, reads_cluster: bool, read_cluster: Callable[[], Snapshot] | None = None
+) -> Context:
+    from bot.cluster_source import reader_for, terminal_progress
 
+    if reads_cluster and read_cluster is None:
+        read_cluster = reader_for(settings, progress=terminal_progress())
     return Context(
         kb=default_knowledge(),
-        read_cluster=reader_for(settings) if reads_cluster else None,
+        read_cluster=read_cluster if reads_cluster else None,
         language=settings.language,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
@@ -81,6 +120,27 @@ def emit(reply: Reply, output: str) -> int:
     text = render_json(reply) if output == "json" else render_text(reply)
     (sys.stderr if reply.error and output == "text" else sys.stdout).write(text)
     return reply.exit_code
+
+
+def run_on_clusters(name: str, args: argparse.Namespace, settings: Settings, clusters: ClusterSet) -> int:
+    """One command on several clusters (`--context a --context b`): one answer per cluster, each naming it;
+    JSON is a list of the per-cluster documents. The exit code is the worst of them."""
+    from bot import extra_commands
+
+    replies: list[Reply] = []
+    for cluster in clusters:
+        ctx = context_for(settings, reads_cluster=True, read_cluster=cluster)
+        if name in extra_commands.STATEFUL:
+            ctx.state = extra_commands.state_for(settings)
+        reply = handlers.run(name, args, ctx)
+        reply.data.setdefault("cluster", cluster.name)
+        replies.append(reply)
+    if args.output == "json":
+        sys.stdout.write(json.dumps([r.data for r in replies], indent=2, ensure_ascii=False) + "\n")
+    else:
+        for reply in replies:
+            emit(reply, args.output)
+    return max(r.exit_code for r in replies)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,6 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from(args, words)
         if args.command in COMMANDS:
             cmd = COMMANDS[args.command]
+            if getattr(args, "all_namespaces", False) and isinstance(getattr(args, "namespace", None), list):
+                args.namespace = None  # -A: every namespace, as kubectl
+            if cmd.reads_cluster:
+                from bot.cluster_source import reader_for, terminal_progress
+
+                clusters = reader_for(settings, progress=terminal_progress())
+                if len(clusters) > 1:
+                    return run_on_clusters(cmd.name, args, settings, clusters)
             ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
             from bot import extra_commands
 

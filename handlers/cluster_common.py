@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,44 +19,69 @@ from handlers.reply import FindingItem, Reply, Section, Table, error_reply
 NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-def namespace_arg(help_: str = "a namespace (default: all)") -> dict[str, Any]:
-    return {"nargs": "?", "default": None, "help": help_}
+class NamespacesAction(argparse.Action):
+    """Positional namespaces and -n/--namespace add up to one list (None when none is named), as kubectl's
+    `-n` and `precheck payments orders` both name namespaces."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option: str | None = None
+    ) -> None:
+        current = list(getattr(namespace, self.dest, None) or [])
+        new = values if isinstance(values, list) else [values]
+        current += [str(v) for v in new if v and str(v) not in current]
+        setattr(namespace, self.dest, current or None)
+
+
+def namespace_arg(help_: str = "namespaces (default: all)") -> dict[str, Any]:
+    return {"nargs": "*", "default": None, "action": NamespacesAction, "help": help_}
 
 
 @dataclass
 class Scope:
     analysis: Analysis
     namespaces: list[NamespaceView]
-    named: str | None  # the namespace asked for, if any
+    named: str | None  # the namespace asked for, when exactly one was
 
 
 def options(ctx: Context) -> Options:
     return Options(root_namespace=ctx.root_namespace, kernel_minimum=ctx.kernel_min)
 
 
-def bad_namespace(name: str | None, ctx: Context) -> Reply | None:
-    if name is not None and not NAMESPACE_NAME.match(name):
-        return error_reply(msg("cluster.bad_namespace", ctx.language, name=name), language=ctx.language)
+def bad_namespace(name: str | list[str] | None, ctx: Context) -> Reply | None:
+    for each in _names(name):
+        if not NAMESPACE_NAME.match(each):
+            return error_reply(msg("cluster.bad_namespace", ctx.language, name=each), language=ctx.language)
     return None
 
 
-def scope(ctx: Context, name: str | None, *, candidates_only: bool = False) -> Scope | Reply:
-    """Validate the NAMESPACE argument, read and analyse the cluster once, and pick the namespaces."""
+def _names(name: str | list[str] | None) -> list[str]:
+    return [name] if isinstance(name, str) else list(name or [])
+
+
+def scope(ctx: Context, name: str | list[str] | None, *, candidates_only: bool = False) -> Scope | Reply:
+    """Validate the NAMESPACE arguments, read and analyse the cluster once, and pick the namespaces."""
     if (bad := bad_namespace(name, ctx)) is not None:
         return bad
     analysis = analyze(ctx.snapshot(), options(ctx))
-    if name is None:
+    names = _names(name)
+    if not names:
         pool = analysis.candidates if candidates_only else list(analysis.namespaces.values())
+        covered = analysis.snapshot.scope  # a dump collected with -n holds only these namespaces' workloads
+        if covered is not None:
+            pool = [view for view in pool if view.name in covered]
         return Scope(analysis, pool, None)
-    view = analysis.namespace(name)
-    if view is None:
-        return error_reply(
-            msg("cluster.unknown_namespace", ctx.language, name=name, count=len(analysis.namespaces)),
-            language=ctx.language,
-        )
-    if candidates_only and view.system:
-        return error_reply(msg("cluster.system_namespace", ctx.language, name=name), language=ctx.language)
-    return Scope(analysis, [view], name)
+    views = []
+    for each in names:
+        view = analysis.namespace(each)
+        if view is None:
+            return error_reply(
+                msg("cluster.unknown_namespace", ctx.language, name=each, count=len(analysis.namespaces)),
+                language=ctx.language,
+            )
+        if candidates_only and view.system:
+            return error_reply(msg("cluster.system_namespace", ctx.language, name=each), language=ctx.language)
+        views.append(view)
+    return Scope(analysis, views, names[0] if len(names) == 1 else None)
 
 
 MAX_NOTED_OBJECTS = 5

@@ -174,7 +174,11 @@ def test_unreachable_closed_port(tmp_path: Path) -> None:
     assert "클러스터에 연결할 수 없습니다" in caught.value.ko
 
 
-def test_no_kubeconfig_outside_a_cluster_says_how_to_point_meshbot(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_kubeconfig_outside_a_cluster_says_how_to_point_meshbot(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
+    monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_PORT", raising=False)
     with pytest.raises(ClusterError) as caught:

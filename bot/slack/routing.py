@@ -126,9 +126,10 @@ class Router:
             words = getattr(args, "words", None) or []
             namespace = words[-1] if words else None  # `migrate ACTION [N] NAMESPACE`
         listed = ", ".join(f"`{n}`" for n in namespaces) or "-"
-        if namespace is None:
+        requested = [namespace] if isinstance(namespace, str) else list(namespace or [])  # several may be named
+        if not requested:
             return notice(msg("slack.refused.whole_cluster", language, namespaces=listed), language)
-        if namespace not in namespaces:
+        if any(n not in namespaces for n in requested):
             return notice(msg("slack.refused.namespace", language, namespaces=listed), language)
         return None
 
@@ -330,6 +331,8 @@ def with_plan_button(reply: Reply, name: str, argv: list[str], language: Languag
         namespace = getattr(handlers.parse(name, argv), "namespace", None)
     except UsageError:
         return reply
+    if isinstance(namespace, list):  # positional namespaces are a list: a plan is for exactly one
+        namespace = namespace[0] if len(namespace) == 1 else None
     if not namespace:
         return reply
     plan = Action(action_id=PLAN, label=msg("slack.plan", language), value=str(namespace))
