@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.cluster_source import for_channel
 from bot.config import Settings
 from bot.poster import SlackPoster
 from bot.state import BotState
@@ -54,7 +55,7 @@ class Runtime:
         """A fresh Context per job: each job reads the cluster once."""
         return Context(
             kb=default_knowledge(),
-            read_cluster=self.read_cluster,
+            read_cluster=for_channel(self.read_cluster, channel),
             language=language or self.settings.language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,

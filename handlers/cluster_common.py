@@ -130,6 +130,14 @@ def source_notes(analysis: Analysis, ctx: Context) -> tuple[list[Section], dict[
     return ([Section(text="\n".join(lines))] if lines else []), data
 
 
+def with_cluster(reply: Reply, name: str, ctx: Context) -> Reply:
+    """A reply that names the cluster it was read from (digests and other composed messages)."""
+    if not name:
+        return reply
+    sections = [Section(text=msg("cluster.name", ctx.language, name=name)), *reply.sections]
+    return reply.model_copy(update={"sections": sections, "data": {**reply.data, "cluster": name}})
+
+
 TYPE_NAMES = frozenset({"map", "list", "string", "number", "boolean", "null"})
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import handlers
 from bot import logs, metrics
+from bot.cluster_source import for_channel
 from bot.config import Settings
 from bot.slack.escape import truncate
 from cluster.snapshot import Snapshot
@@ -139,7 +140,8 @@ class Router:
         # Where the command was asked: a tracked migration's thread fills in its namespace.
         return Context(
             kb=self.kb(),
-            read_cluster=self.read_cluster if reads_cluster else None,
+            # A channel bound to a cluster (MESHBOT_CHANNEL_CLUSTERS) reads that one; others the default.
+            read_cluster=for_channel(self.read_cluster, asker.channel) if reads_cluster else None,
             language=language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,
