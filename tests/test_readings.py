@@ -19,9 +19,14 @@ import yaml
 from kube_double import KubeDouble
 
 from bot.cli import main
+from bot.cluster_source import reader_for
+from bot.config import Settings, SettingsError, load_settings
+from bot.slack.serve import Server
 from cluster.demo import DEMO_PATH
 from cluster.dump import iter_objects, read_dump
 from cluster.kinds import KINDS
+from tests.slack_double import SIGNING_SECRET, SlackDouble
+from tests.test_slack_cluster import dump_text, slash
 
 FIXTURE = Path(__file__).with_name("fixtures") / "small-cluster.yaml"
 MESHBOT = Path(sys.executable).with_name("meshbot")
@@ -286,3 +291,34 @@ def test_a_cluster_that_cannot_be_read_is_named(
     code, reports = run_json(capsys, "status", "--kubeconfig", kubeconfig, "--context", "small", "--context", "missing")
     assert code == 3 and reports[0]["cluster"] == "small"
     assert reports[1]["cluster"] == "missing" and "cluster missing:" in reports[1]["error"]
+
+
+def test_slack_channels_bound_to_two_clusters(kube_double_factory: Factory, tmp_path: Path, slack: SlackDouble) -> None:
+    """One bot process, two clusters (two doubles): each channel reads the cluster it is bound to, and every
+    answer names its cluster; an unbound channel gets the first (default) cluster."""
+    settings = Settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        kubeconfig=two_clusters(kube_double_factory, tmp_path),
+        clusters="small=small,demo=demo",  # as MESHBOT_CLUSTERS gives it
+        channel_clusters="CSMALL:small,CDEMO:demo",  # as MESHBOT_CHANNEL_CLUSTERS gives it
+    )
+    server = Server(settings, "http", read_cluster=reader_for(settings), host="127.0.0.1", port=0)
+    server.start()
+    try:
+        small = dump_text(slash(server, slack, "status", channel="CSMALL"))
+        demo = dump_text(slash(server, slack, "status", channel="CDEMO"))
+        other = dump_text(slash(server, slack, "precheck payments", channel="COTHER"))
+    finally:
+        server.stop(grace=2)
+    assert "Cluster: small" in small and "catalog" not in small
+    assert "Cluster: demo" in demo and "catalog" in demo
+    assert "Cluster: small" in other
+
+
+def test_channel_bound_to_an_unknown_cluster_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="bound to cluster 'prod'"):
+        load_settings(clusters="stage=staging", channel_clusters="C1:prod")
+    with pytest.raises(SettingsError, match="CHANNEL:CLUSTER"):
+        load_settings(clusters="stage=staging", channel_clusters="C1")
