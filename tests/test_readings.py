@@ -7,6 +7,7 @@ kubeconfig found as kubectl finds it; several clusters read by one process, each
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -322,3 +323,46 @@ def test_channel_bound_to_an_unknown_cluster_is_a_settings_error() -> None:
         load_settings(clusters="stage=staging", channel_clusters="C1:prod")
     with pytest.raises(SettingsError, match="CHANNEL:CLUSTER"):
         load_settings(clusters="stage=staging", channel_clusters="C1")
+
+
+def test_collect_to_stdout_pipes_into_from_file_dash(
+    kube_double_factory: Factory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    double = kube_double_factory(FIXTURE, crd_groups="all")
+    kubeconfig = str(double.kubeconfig(tmp_path / "kubeconfig"))
+    assert main(["collect", "--kubeconfig", kubeconfig]) == 0
+    collected = capsys.readouterr().out
+    snapshot = read_dump("-", stdin=io.BytesIO(collected.encode()))
+    assert snapshot.cluster == "double" and snapshot.source == "dump:stdin"
+    assert snapshot.issues == [] and len(snapshot.pods) == len(read_dump(FIXTURE).pods)
+
+
+def test_progress_lines_for_long_reads(
+    kube_double_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.synth_cluster import synth_objects
+    from cluster import dump, live
+    from cluster.live import read_live
+
+    objects = list(synth_objects(namespaces=10, pods=600, nodes=2))
+    path = tmp_path / "synth.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}), encoding="utf-8")
+    monkeypatch.setattr(dump, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(live, "PROGRESS_EVERY", 0.0)
+    lines: list[str] = []
+    read_dump(path, progress=lines.append)
+    assert lines and lines[0].startswith(f"reading {path}: 256 objects (")
+    korean: list[str] = []
+    read_dump(path, progress=korean.append, language="ko")
+    assert "읽는 중" in korean[0]
+    double = kube_double_factory(path, crd_groups="all")
+    lines.clear()
+    read_live(kubeconfig=double.kubeconfig(tmp_path / "kc"), context=None, timeout=10, progress=lines.append)
+    assert lines and all(line.startswith(f"reading {double.url}: ") for line in lines)
+    assert any(f"of {len(KINDS)} kinds done" in line for line in lines)
+
+
+def test_progress_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cluster_source import terminal_progress
+
+    assert terminal_progress() is None  # stderr is captured here, as in a pipe or a CI log
