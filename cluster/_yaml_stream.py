@@ -146,11 +146,19 @@ class _Builder:
     def sequence(self, start: Any) -> list[Any]:
         self._collection_tag(start)
         result: list[Any] = []
+        next_event, value_of = self.next, self.value
         while True:
-            event = self.next()
-            if type(event) is SequenceEndEvent:
+            event = next_event()
+            kind = type(event)
+            if kind is SequenceEndEvent:
                 return result
-            result.append(self.value(event))
+            if kind is ScalarEvent and event.tag is None and event.anchor is None:
+                value = event.value
+                if event.implicit[0] and (not value or value[0] in _IMPLICIT):
+                    value = self.scalar(event)
+                result.append(value)
+            else:
+                result.append(value_of(event))
 
     @staticmethod
     def _collection_tag(event: Any) -> None:
