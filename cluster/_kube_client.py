@@ -92,7 +92,8 @@ def api_client(kubeconfig: Path | None, context: str | None) -> Connection:
     config; ClusterError when neither works."""
     cfg = _configuration()
     paths = kubeconfig_paths(kubeconfig)
-    if paths is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+    # The context name "in-cluster" asks for the pod's own service account (MESHBOT_CLUSTERS=here=in-cluster,…).
+    if context == IN_CLUSTER or (paths is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST")):
         try:
             _load_incluster_config(client_configuration=cfg)
         except ConfigException as exc:
