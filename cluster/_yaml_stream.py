@@ -46,7 +46,8 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 
 
 class _Builder:
-    def __init__(self, stream: str | bytes | Readable) -> None:
+    def __init__(self, stream: str | bytes | Readable, *, stream_sequences: bool = False) -> None:
+        self.stream_sequences = stream_sequences
         self.loader = _Loader(stream)
         self.next = self.loader.get_event
         self.anchors: dict[str, Any] = {}
@@ -182,6 +183,10 @@ class _Builder:
             first = self.next()
             if type(first) is MappingStartEvent and first.anchor is None:
                 yield from self._top_mapping(first)
+            elif self.stream_sequences and type(first) is SequenceStartEvent and first.anchor is None:
+                self._collection_tag(first)
+                while type(event := self.next()) is not SequenceEndEvent:
+                    yield self.value(event)
             else:
                 yield self.value(first)
             end = self.next()
@@ -218,9 +223,10 @@ class _Builder:
         yield head
 
 
-def iter_yaml(stream: str | bytes | Readable) -> Iterator[Any]:
-    """The documents of a YAML stream (a List's items one at a time); yaml.YAMLError on malformed input."""
-    builder = _Builder(stream)
+def iter_yaml(stream: str | bytes | Readable, *, stream_sequences: bool = False) -> Iterator[Any]:
+    """The documents of a YAML stream (a List's items one at a time; with `stream_sequences`, a top-level
+    sequence's items too); yaml.YAMLError on malformed input."""
+    builder = _Builder(stream, stream_sequences=stream_sequences)
     try:
         yield from builder.documents()
     finally:

@@ -18,6 +18,7 @@ import yaml
 
 from cluster._json_stream import iter_json
 from cluster._texts import cluster_error, text
+from cluster._yaml_parallel import FALLBACK_ERRORS, Part, plan, read_parts
 from cluster._yaml_stream import Readable, iter_yaml
 from cluster.completeness import Manifest, apply_dump_rules, apply_manifest, is_manifest
 from cluster.errors import ClusterError
@@ -52,6 +53,13 @@ def read_dump(
     present: set[str] = set()
     ticker = _Ticker(progress, label, language)
     for obj, file in _objects(root, stdin, builder, ticker):
+        if isinstance(obj, Part):  # a chunk of a large YAML List, decoded in another process
+            builder.absorb(obj.snapshot)
+            present |= obj.present
+            for found in obj.manifests:
+                manifest = Manifest.from_object(found, str(file))
+            ticker.objects += obj.objects
+            continue
         if is_manifest(obj):
             manifest = Manifest.from_object(obj, str(file))
             continue
@@ -100,7 +108,7 @@ class _Ticker:
 
 def _objects(
     root: Path | None, stdin: IO[bytes] | None, builder: SnapshotBuilder, ticker: _Ticker
-) -> Iterator[tuple[dict[str, Any], Path | str]]:
+) -> Iterator[tuple[dict[str, Any] | Part, Path | str]]:
     def skipped(kind: str, where: str, found: str) -> None:
         builder.snapshot.notes.append(ReadNote(kind, "", where, "items", "list", found))
 
@@ -109,8 +117,7 @@ def _objects(
         for obj in _objects_of_stream(source, "stdin", skipped, ticker):
             yield obj, "stdin"
         return
-    for obj, file in _iter_objects(root, skipped, ticker):
-        yield obj, file
+    yield from _iter_objects(root, skipped, ticker, parallel=True)
 
 
 def dump_files(root: Path) -> list[Path]:
@@ -128,12 +135,22 @@ def dump_files(root: Path) -> list[Path]:
 def iter_objects(root: Path | str) -> Iterator[dict[str, Any]]:
     """Every Kubernetes object of a dump, Lists flattened; raises ClusterError for unreadable input."""
     for obj, _ in _iter_objects(Path(root), None, None):
-        yield obj
+        if isinstance(obj, dict):
+            yield obj
 
 
-def _iter_objects(root: Path, skipped: Skipped | None, ticker: _Ticker | None) -> Iterator[tuple[dict[str, Any], Path]]:
+def _iter_objects(
+    root: Path, skipped: Skipped | None, ticker: _Ticker | None, *, parallel: bool = False
+) -> Iterator[tuple[dict[str, Any] | Part, Path]]:
+    """The objects of every file; with `parallel`, a large YAML List comes as Snapshot parts instead."""
     found = 0
     for file in dump_files(root):
+        parts = _parallel_parts(file) if parallel and file.suffix.lower() in (".yaml", ".yml") else None
+        if parts is not None:
+            for part in parts:
+                found += part.objects
+                yield part, file
+            continue
         with _open(file) as stream:
             if ticker is not None:
                 size = file.stat().st_size
@@ -143,6 +160,15 @@ def _iter_objects(root: Path, skipped: Skipped | None, ticker: _Ticker | None) -
                 yield obj, file
     if found == 0:
         raise cluster_error("dump-no-objects", path=root)
+
+
+def _parallel_parts(file: Path) -> list[Part] | None:
+    """A large block-style YAML List decoded by several processes; None to read it sequentially."""
+    try:
+        planned = plan(file)
+        return read_parts(file, *planned) if planned is not None else None
+    except FALLBACK_ERRORS:
+        return None  # the sequential reader says what is wrong, with its line and column
 
 
 def _open(file: Path) -> IO[bytes]:

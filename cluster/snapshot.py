@@ -275,6 +275,18 @@ class SnapshotBuilder:
             )
         )
 
+    def absorb(self, part: Snapshot) -> None:
+        """Add what another builder read (a chunk decoded elsewhere) after what this one holds."""
+        snap = self.snapshot
+        snap.namespaces += part.namespaces
+        snap.pods += part.pods
+        snap.nodes += part.nodes
+        snap.services += part.services
+        snap.workloads += part.workloads
+        for kind, resources in part.resources.items():
+            snap.resources.setdefault(kind, []).extend(resources)
+        snap.notes += part.notes
+
     def missing(self, kind: str) -> None:
         if kind not in self.snapshot.missing_kinds:
             self.snapshot.missing_kinds.append(kind)

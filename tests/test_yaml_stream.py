@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from cluster._yaml_stream import iter_yaml
+from cluster.errors import ClusterError
 from tests.shared_paths import ISTIO_TESTDATA
 
 FIXTURE = Path(__file__).with_name("fixtures") / "small-cluster.yaml"
@@ -65,3 +66,40 @@ def test_istio_testdata_means_the_same(path: Path) -> None:
 def test_malformed_yaml_is_a_yaml_error(text: str, problem: str) -> None:
     with pytest.raises(yaml.YAMLError, match=problem):
         list(iter_yaml(text))
+
+
+def test_a_large_list_decoded_in_several_processes_reads_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from benchmarks.synth_cluster import synth_objects
+    from cluster import _yaml_parallel
+    from cluster import dump as dump_module
+    from cluster.dump import read_dump
+
+    objects = list(synth_objects(namespaces=6, pods=120, nodes=2))
+    dump = tmp_path / "big.yaml"
+    body = yaml.safe_dump({"apiVersion": "v1", "items": objects, "kind": "List", "metadata": {"resourceVersion": ""}})
+    dump.write_text(body, encoding="utf-8")
+    sequential = read_dump(dump)
+    monkeypatch.setattr(_yaml_parallel, "MIN_BYTES", 1)
+    monkeypatch.setattr(_yaml_parallel, "workers", lambda: 3)
+    planned = _yaml_parallel.plan(dump)
+    assert planned is not None and len(planned[1]) == 3  # cut at items, in three chunks
+    parts = _yaml_parallel.read_parts(dump, *planned)
+    assert sum(p.objects for p in parts) == len(objects)
+    monkeypatch.setattr(dump_module, "FALLBACK_ERRORS", ())  # a failing parallel read would raise here
+    parallel = read_dump(dump)
+    monkeypatch.undo()
+    monkeypatch.setattr(_yaml_parallel, "MIN_BYTES", 1)
+    assert dataclasses.asdict(parallel) == dataclasses.asdict(sequential) and len(parallel.pods) == 120
+    # Several documents cannot be cut safely: read sequentially, the same.
+    multi = tmp_path / "multi.yaml"
+    multi.write_text(body + "---\n" + yaml.safe_dump(objects[0]), encoding="utf-8")
+    assert _yaml_parallel.plan(multi) is None
+    # A broken chunk falls back to the sequential reader, which names the line.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(body.replace("  kind: Pod\n", "  kind: [Pod\n", 1), encoding="utf-8")
+    with pytest.raises(ClusterError, match=r"line \d+, column \d+"):
+        read_dump(broken)
