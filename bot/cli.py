@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import handlers
+from bot.audit import audit_log, store_at, store_sink
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
-from handlers import COMMANDS, Context, Reply
+from handlers import COMMANDS, Command, Context, Pipeline, Reply
 from handlers.cluster_common import NamespacesAction
+from handlers.dispatch import AuditSink
 from knowledge import KnowledgeError
 from knowledge import default as default_knowledge
 from knowledge.text import has_hangul
@@ -113,7 +115,39 @@ def context_for(
         language=settings.language,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
+        user=terminal_user(),
+        surface="cli",
+        min_digest_interval=settings.min_digest_interval,
     )
+
+
+def terminal_user() -> str:
+    """Who runs the terminal, for the audit trail (a container may have no name for its uid)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+
+
+def run_command(
+    cmd: Command, parsed: argparse.Namespace, settings: Settings, read_cluster: Callable[[], Snapshot] | None = None
+) -> Reply:
+    """The pipeline for the operator's own terminal: no Slack authorization, still audited.
+
+    The audit row goes to the audit log line, and to the store when the command uses it or when
+    MESHBOT_DATABASE_URL names one (a reading command does not create a database just to log itself).
+    """
+    ctx = context_for(settings, reads_cluster=cmd.reads_cluster, read_cluster=read_cluster)
+    if cmd.uses_store:  # the bot's own store and Slack poster
+        from bot import extra_commands
+
+        ctx.state = extra_commands.state_for(settings)
+    sinks: list[AuditSink] = [audit_log]
+    if ctx.state is not None:
+        sinks.append(store_sink(ctx.state))
+    elif "database_url" in settings.model_fields_set:
+        sinks.append(store_at(settings.database_url))
+    return Pipeline(policy=None, audit_sinks=sinks).execute(cmd.name, cmd.model_from(parsed), ctx)
 
 
 def emit(reply: Reply, output: str) -> int:
@@ -122,17 +156,12 @@ def emit(reply: Reply, output: str) -> int:
     return reply.exit_code
 
 
-def run_on_clusters(name: str, args: argparse.Namespace, settings: Settings, clusters: ClusterSet) -> int:
+def run_on_clusters(cmd: Command, args: argparse.Namespace, settings: Settings, clusters: ClusterSet) -> int:
     """One command on several clusters (`--context a --context b`): one answer per cluster, each naming it;
     JSON is a list of the per-cluster documents. The exit code is the worst of them."""
-    from bot import extra_commands
-
     replies: list[Reply] = []
     for cluster in clusters:
-        ctx = context_for(settings, reads_cluster=True, read_cluster=cluster)
-        if name in extra_commands.STATEFUL:
-            ctx.state = extra_commands.state_for(settings)
-        reply = handlers.run(name, args, ctx)
+        reply = run_command(cmd, args, settings, cluster)
         reply.data.setdefault("cluster", cluster.name)
         replies.append(reply)
     if args.output == "json":
@@ -160,19 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in COMMANDS:
             cmd = COMMANDS[args.command]
             if getattr(args, "all_namespaces", False) and isinstance(getattr(args, "namespace", None), list):
-                args.namespace = None  # -A: every namespace, as kubectl
+                args.namespace = []  # -A: every namespace, as kubectl
             if cmd.reads_cluster:
                 from bot.cluster_source import reader_for, terminal_progress
 
                 clusters = reader_for(settings, progress=terminal_progress())
                 if len(clusters) > 1:
-                    return run_on_clusters(cmd.name, args, settings, clusters)
-            ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
-            from bot import extra_commands
-
-            if cmd.name in extra_commands.STATEFUL:  # digest, migrate: the bot's store and Slack poster
-                ctx.state = extra_commands.state_for(settings)
-            return emit(handlers.run(cmd.name, args, ctx), args.output)
+                    return run_on_clusters(cmd, args, settings, clusters)
+                return emit(run_command(cmd, args, settings, clusters), args.output)
+            return emit(run_command(cmd, args, settings), args.output)
         code: int = args.run(args, settings)
         return code
     except (SettingsError, KnowledgeError) as exc:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from bot.audit import audit_log, store_sink
 from bot.cluster_source import for_channel
 from bot.config import Settings
 from bot.poster import SlackPoster
 from bot.state import BotState
 from bot.store import Store
 from cluster.snapshot import Snapshot
-from handlers import Context, Reply
+from handlers import Context, Pipeline, Reply
 from knowledge import Language
 from knowledge import default as default_knowledge
 
@@ -35,7 +37,7 @@ def build_state(settings: Settings, *, identity: str = "") -> BotState:
             retries=settings.slack_retries,
             backoff=settings.slack_backoff,
         )
-    return BotState(store, poster, slack_render)
+    return BotState(store, poster, slack_render, audit_retention=timedelta(days=settings.audit_retention_days))
 
 
 @dataclass
@@ -44,12 +46,16 @@ class Runtime:
     state: BotState
     read_cluster: Callable[[], Snapshot] | None
 
+    def pipeline(self) -> Pipeline:
+        """The scheduler's pipeline: no Slack policy (it runs what operators scheduled), audited."""
+        return Pipeline(policy=None, audit_sinks=[audit_log, store_sink(self.state)])
+
     def context(
         self,
         *,
         channel: str | None = None,
         thread_ts: str | None = None,
-        user: str = "meshbot",
+        user: str = "scheduler",
         language: Language | None = None,
     ) -> Context:
         """A fresh Context per job: each job reads the cluster once."""
@@ -63,6 +69,8 @@ class Runtime:
             channel=channel,
             thread_ts=thread_ts,
             user=user,
+            surface="scheduler",
+            min_digest_interval=self.settings.min_digest_interval,
         )
 
 

@@ -13,6 +13,7 @@ from cluster.analysis.reading import kubectl_line
 from cluster.analysis.version import fmt, parse_version
 from handlers.context import Context
 from handlers.messages import msg
+from handlers.registry import Args, positional
 from handlers.reply import FindingItem, Reply, Section, Table, error_reply
 
 # RFC 1123 label, as Kubernetes requires of namespace names.
@@ -20,8 +21,8 @@ NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class NamespacesAction(argparse.Action):
-    """Positional namespaces and -n/--namespace add up to one list (None when none is named), as kubectl's
-    `-n` and `precheck payments orders` both name namespaces."""
+    """Positional namespaces and -n/--namespace add up to one list, as kubectl's `-n` and
+    `precheck payments orders` both name namespaces."""
 
     def __call__(
         self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option: str | None = None
@@ -29,11 +30,19 @@ class NamespacesAction(argparse.Action):
         current = list(getattr(namespace, self.dest, None) or [])
         new = values if isinstance(values, list) else [values]
         current += [str(v) for v in new if v and str(v) not in current]
-        setattr(namespace, self.dest, current or None)
+        setattr(namespace, self.dest, current)
 
 
-def namespace_arg(help_: str = "namespaces (default: all)") -> dict[str, Any]:
-    return {"nargs": "*", "default": None, "action": NamespacesAction, "help": help_}
+def namespace_arg(help_: str = "namespaces (default: all)") -> Any:
+    """The NAMESPACE positionals every cluster command shares (a model field): none, one or several."""
+    return positional(nargs="*", names="namespace", action=NamespacesAction, help=help_)
+
+
+@dataclass(frozen=True)
+class NamespaceArgs(Args):
+    """`COMMAND [NAMESPACE …]`: the arguments of the reading commands."""
+
+    namespace: list[str] | None = namespace_arg()  # noqa: RUF009  (a dataclasses.field with a list factory)
 
 
 @dataclass

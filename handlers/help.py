@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import COMMANDS, arg, command
+from handlers.registry import COMMANDS, Args, command, positional
 from handlers.reply import Reply, Section, Table
+
+
+@dataclass(frozen=True)
+class HelpArgs(Args):
+    topic: str | None = positional(nargs="?", help="a command name")
 
 
 @command(
@@ -15,9 +20,10 @@ from handlers.reply import Reply, Section, Table
     usage="help [COMMAND]",
     en="List the commands, or explain one.",
     ko="명령어 목록을 보여주거나 하나를 설명합니다.",
-    args=[arg("topic", nargs="?", help="a command name")],
+    example="help status",
+    answers_unknown=True,
 )
-def help_(args: argparse.Namespace, ctx: Context) -> Reply:
+def help_(args: HelpArgs, ctx: Context) -> Reply:
     lang = ctx.language
     names = [args.topic] if args.topic in COMMANDS else sorted(COMMANDS)
     rows = [[COMMANDS[n].usage, COMMANDS[n].summary(lang)] for n in names]
@@ -25,11 +31,25 @@ def help_(args: argparse.Namespace, ctx: Context) -> Reply:
     if args.topic and args.topic not in COMMANDS:
         sections.append(Section(text=msg("help.unknown", lang, name=args.topic)))
     sections.append(Section(table=Table(columns=["usage", ""], rows=rows)))
+    if args.topic in COMMANDS:  # one command: how to call it, and who may
+        cmd = COMMANDS[args.topic]
+        lines = [msg("help.example", lang, example=cmd.example)]
+        if cmd.operators_only or cmd.changes_state:
+            lines.append(msg("help.operators", lang))
+        sections.append(Section(text="\n".join(lines)))
     return Reply(
         title=msg("help.title", lang),
         sections=sections,
         data={
-            "commands": [{"name": n, "usage": COMMANDS[n].usage, "summary": COMMANDS[n].summary(lang)} for n in names]
+            "commands": [
+                {
+                    "name": n,
+                    "usage": COMMANDS[n].usage,
+                    "summary": COMMANDS[n].summary(lang),
+                    "example": COMMANDS[n].example,
+                }
+                for n in names
+            ]
         },
         language=lang,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from cluster.demo import DEMO_PATH
 from cluster.snapshot import ReadIssue
 from handlers import Context, run_text
 from knowledge import default as default_kb
-from tests.shared_paths import CHECK_CONTRACT
 
 DEMO = ["--from-file", str(DEMO_PATH)]
 MESHBOT = Path(sys.executable).with_name("meshbot")
@@ -257,16 +255,6 @@ def test_partial_reads_are_reported_not_fatal() -> None:
         assert "Istio CRDs not installed: EnvoyFilter" in text
         assert "Could not read AuthorizationPolicy: 403 authorizationpolicies.security.istio.io is forbidden" in text
         assert reply.data["missing_kinds"] == ["EnvoyFilter"] and reply.data["issues"][0]["status"] == 403
-
-
-def test_check_contract_holds_on_the_demo() -> None:
-    result = subprocess.run(
-        [sys.executable, str(CHECK_CONTRACT), "--meshbot", str(MESHBOT), "--from-file", str(DEMO_PATH)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.stdout.strip() == "contract holds", result.stdout + result.stderr
 
 
 def test_demo_tour_covers_the_cluster_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,13 +42,48 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "command": "/istio",
         "language": "ko",
         "rootNamespace": "mesh-root",
-        "clusterChannels": ["C0123", "C0456"],
+        "clusterChannels": ["C0123", "C0456:payments|orders"],
+        "authorization": {
+            "operators": ["U0ALICE", "S0SRE"],
+            "teamId": "T0ACME",
+            "minDigestInterval": "30m",
+            "rateLimit": 5,
+            "auditRetentionDays": 30,
+        },
         "clusterNamespaces": ["payments", "orders"],
         "slack": {"apiUrl": "https://slack-gov.com/api/"},
         "extraEnv": [{"name": "MESHBOT_KERNEL_MIN", "value": "5.10"}],
         "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}},
         "imagePullSecrets": [{"name": "regcred"}],
+        "revisionHistoryLimit": 2,
+        "envFrom": [{"secretRef": {"name": "meshbot-extra"}}],
+        "extraVolumes": [{"name": "corp-ca", "configMap": {"name": "corp-ca"}}],
+        "extraVolumeMounts": [{"name": "corp-ca", "mountPath": "/etc/corp-ca", "readOnly": True}],
     },
+    "openshift": {"openshift": True},
+    "network-policy": {
+        "networkPolicy": {
+            "enabled": True,
+            "apiServerCIDRs": ["10.96.0.1/32", "172.20.0.10/32"],
+            "database": {"peers": [{"podSelector": {"matchLabels": {"app": "postgres"}}}]},
+            "prometheus": {"peers": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]},
+            "ingressFrom": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}],
+        },
+    },
+    "prometheus": {
+        "prometheus": {
+            "url": "https://prometheus.monitoring:9090",
+            "tokenSecret": "prom-token",
+            "caConfigMap": "prom-ca",
+            "window": "6h",
+        },
+    },
+    "pdb-max-unavailable": {
+        "replicaCount": 3,
+        "database": {"url": POSTGRES},
+        "podDisruptionBudget": {"maxUnavailable": 1},
+    },
+    "no-tests": {"tests": {"enabled": False}},
 }
 
 
@@ -110,6 +145,7 @@ def test_default_install_renders_the_expected_objects(chart: helm.Chart) -> None
             "ClusterRoleBinding",
             "Deployment",
             "PersistentVolumeClaim",
+            "Pod",  # the `helm test` hook
             "Secret",
             "Service",
             "ServiceAccount",
@@ -156,7 +192,7 @@ def test_settings_come_from_values(chart: helm.Chart) -> None:
     assert env["MESHBOT_COMMAND"] == "/istio"
     assert env["MESHBOT_LANGUAGE"] == "ko"
     assert env["MESHBOT_ROOT_NAMESPACE"] == "mesh-root"
-    assert env["MESHBOT_CLUSTER_CHANNELS"] == "C0123,C0456"  # bot/config.py splits on commas
+    assert env["MESHBOT_CLUSTER_CHANNELS"] == "C0123,C0456:payments|orders"  # bot/config.py splits on commas
     assert env["MESHBOT_CLUSTER_NAMESPACES"] == "payments,orders"
     assert env["MESHBOT_SLACK_API_URL"] == "https://slack-gov.com/api/"
     assert env["MESHBOT_KERNEL_MIN"] == "5.10"
@@ -400,3 +436,146 @@ def test_packaged_chart_renders_the_same(chart: helm.Chart, tmp_path: Path) -> N
         assert packaged.schema == chart.schema
         values = VARIANTS["replicas-postgres"]
         assert render(packaged, values) == render(chart, values)
+
+
+# -- every platform: security contexts, OpenShift, PDB, NetworkPolicy, test hook, extra env and volumes
+
+
+def pod_spec(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    spec: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+def test_security_contexts_are_values(chart: helm.Chart) -> None:
+    objects = manifests(chart, {"securityContext": {"runAsUser": 20000, "capabilities": {"add": ["NET_BIND_SERVICE"]}}})
+    box = container(objects)["securityContext"]
+    assert box["runAsUser"] == 20000 and box["capabilities"] == {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}
+    assert box["readOnlyRootFilesystem"] is True  # values merge into the hardened defaults
+    assert pod_spec(objects)["securityContext"]["runAsUser"] == 10001  # the pod's own default stays
+    relaxed = manifests(chart, {"securityContext": {"readOnlyRootFilesystem": None}})
+    assert "readOnlyRootFilesystem" not in container(relaxed)["securityContext"]
+
+
+def test_openshift_leaves_the_user_id_to_the_platform_and_stays_hardened(chart: helm.Chart) -> None:
+    objects = manifests(chart, VARIANTS["openshift"])
+    test_pod = next(o for o in objects if o["kind"] == "Pod")
+    for context in (
+        pod_spec(objects)["securityContext"],
+        container(objects)["securityContext"],
+        test_pod["spec"]["securityContext"],
+        test_pod["spec"]["containers"][0]["securityContext"],
+    ):
+        assert not {"runAsUser", "runAsGroup", "fsGroup"} & set(context), context
+        assert context["runAsNonRoot"] is True
+    box = container(objects)["securityContext"]
+    assert box["readOnlyRootFilesystem"] is True and box["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_extra_env_from_and_volumes(chart: helm.Chart) -> None:
+    objects = manifests(chart, VARIANTS["settings"])
+    assert container(objects)["envFrom"] == [{"secretRef": {"name": "meshbot-extra"}}]
+    volumes = {v["name"]: v for v in pod_spec(objects)["volumes"]}
+    assert volumes["corp-ca"] == {"name": "corp-ca", "configMap": {"name": "corp-ca"}}
+    mounts = {m["mountPath"]: m for m in container(objects)["volumeMounts"]}
+    assert mounts["/etc/corp-ca"]["name"] == "corp-ca" and mounts["/etc/corp-ca"]["readOnly"] is True
+    assert one(objects, "Deployment")["spec"]["revisionHistoryLimit"] == 2
+    assert "envFrom" not in container(manifests(chart))
+
+
+def test_pod_disruption_budget_only_with_several_replicas(chart: helm.Chart) -> None:
+    assert "PodDisruptionBudget" not in kinds(manifests(chart))
+    objects = manifests(chart, VARIANTS["replicas-postgres"])
+    pdb = one(objects, "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1 and "maxUnavailable" not in pdb["spec"]
+    labels = one(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    spec = one(manifests(chart, VARIANTS["pdb-max-unavailable"]), "PodDisruptionBudget")["spec"]
+    assert spec["maxUnavailable"] == 1 and "minAvailable" not in spec
+    off = {**VARIANTS["replicas-postgres"], "podDisruptionBudget": {"enabled": False}}
+    assert "PodDisruptionBudget" not in kinds(manifests(chart, off))
+
+
+def test_network_policy_allows_only_dns_api_slack_database_and_prometheus(chart: helm.Chart) -> None:
+    assert "NetworkPolicy" not in kinds(manifests(chart))
+    objects = manifests(chart, VARIANTS["network-policy"])
+    policy = one(objects, "NetworkPolicy")["spec"]
+    labels = one(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= labels.items()
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    [ingress] = policy["ingress"]
+    assert ingress["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]
+    ports = [sorted((p["port"], p["protocol"]) for p in rule["ports"]) for rule in policy["egress"]]
+    assert ports == [
+        [(53, "TCP"), (53, "UDP")],
+        [(443, "TCP"), (6443, "TCP")],
+        [(443, "TCP")],
+        [(5432, "TCP")],
+        [(9090, "TCP")],
+    ]
+    api = [peer["ipBlock"]["cidr"] for peer in policy["egress"][1]["to"]]
+    assert api == ["10.96.0.1/32", "172.20.0.10/32"]
+    [slack] = policy["egress"][2]["to"]
+    assert slack["ipBlock"]["cidr"] == "0.0.0.0/0" and "10.0.0.0/8" in slack["ipBlock"]["except"]
+    assert policy["egress"][3]["to"] == [{"podSelector": {"matchLabels": {"app": "postgres"}}}]
+
+
+def test_network_policy_without_api_server_addresses_says_how_to_find_them(chart: helm.Chart) -> None:
+    with pytest.raises(Exception, match="apiServerCIDRs"):
+        manifests(chart, {"networkPolicy": {"enabled": True}})
+
+
+def test_helm_test_hook_checks_readyz_through_the_service(chart: helm.Chart) -> None:
+    objects = manifests(chart)
+    pod = one(objects, "Pod")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert pod["spec"]["restartPolicy"] == "Never"
+    [box] = pod["spec"]["containers"]
+    assert box["image"] == container(objects)["image"]
+    service = one(objects, "Service")
+    url = f"http://{service['metadata']['name']}:{service['spec']['ports'][0]['port']}/readyz"
+    assert url in box["command"][-1]
+    compile(box["command"][-1], "helm-test", "exec")  # the check itself is valid Python
+    assert "Pod" not in kinds(manifests(chart, VARIANTS["no-tests"]))
+
+
+def test_prometheus_values_set_the_settings_and_mount_the_token_as_a_file(chart: helm.Chart) -> None:
+    objects = manifests(chart, VARIANTS["prometheus"])
+    env = env_of(objects)
+    assert env["MESHBOT_PROMETHEUS_URL"] == "https://prometheus.monitoring:9090"
+    assert env["MESHBOT_PROMETHEUS_WINDOW"] == "6h"
+    mounts = {m["name"]: m["mountPath"] for m in container(objects)["volumeMounts"]}
+    assert env["MESHBOT_PROMETHEUS_TOKEN_FILE"] == mounts["prometheus-token"] + "/token"
+    assert env["MESHBOT_PROMETHEUS_CA_FILE"] == mounts["prometheus-ca"] + "/ca.crt"
+    volumes = {v["name"]: v for v in pod_spec(objects)["volumes"]}
+    assert volumes["prometheus-token"]["secret"]["secretName"] == "prom-token"
+    # the token itself is never an environment variable, only the path of its file
+    assert not any(isinstance(value, dict) and "prom-token" in str(value) for value in env.values())
+    default = manifests(chart)
+    assert not any(name.startswith("MESHBOT_PROMETHEUS") for name in env_of(default))
+    # Prometheus is not Kubernetes RBAC: the ClusterRole is the same with or without it.
+    assert one(objects, "ClusterRole")["rules"] == one(default, "ClusterRole")["rules"]
+
+
+def test_readme_documents_every_value_from_the_schema(chart: helm.Chart) -> None:
+    from values_table import readme_table, table_from_schema
+
+    assert readme_table() == table_from_schema(), "README values table is stale: run python tests/values_table.py"
+
+
+def test_authorization_values_reach_the_settings_the_bot_reads(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.config import Settings
+
+    env = env_of(manifests(chart, {**VARIANTS["settings"], "extraEnv": []}))
+    for name, value in env.items():
+        if isinstance(value, str) and name.startswith("MESHBOT_"):
+            monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.operators == ["U0ALICE", "S0SRE"]
+    assert settings.slack_team_id == "T0ACME"
+    assert (settings.min_digest_interval, settings.rate_limit, settings.audit_retention_days) == (1800.0, 5, 30)
+    assert settings.cluster_channels == ["C0123", "C0456:payments|orders"]
+    default = env_of(manifests(chart))
+    assert "MESHBOT_OPERATORS" not in default and default["MESHBOT_MIN_DIGEST_INTERVAL"] == "1h"

@@ -21,6 +21,7 @@ NEEDED_BY = {
     "channels:history": "message.channels",
     "groups:history": "message.groups",
     "files:write": "files.getUploadURLExternal / files.completeUploadExternal",
+    "usergroups:read": "usergroups.users.list (operators named by user group)",
 }
 EVENT_SCOPE = {
     "app_mention": "app_mentions:read",
@@ -52,3 +53,11 @@ def test_every_event_has_its_scope_and_socket_mode_is_on() -> None:
 def test_slash_command_matches_the_default_setting() -> None:
     commands = [c["command"] for c in manifest()["features"]["slash_commands"]]
     assert commands == [Settings.model_fields["command"].default]
+
+
+def test_usage_hint_names_every_slash_subcommand() -> None:
+    from handlers import COMMANDS
+
+    [slash] = manifest()["features"]["slash_commands"]
+    named = {part.strip().split()[0] for part in slash["usage_hint"].split(" | ")}
+    assert set(COMMANDS) <= named, f"usage_hint misses {sorted(set(COMMANDS) - named)}"

@@ -10,9 +10,9 @@ import yaml
 
 from cluster._yaml_stream import iter_yaml
 from cluster.errors import ClusterError
-from tests.shared_paths import ISTIO_TESTDATA
 
 FIXTURE = Path(__file__).with_name("fixtures") / "small-cluster.yaml"
+ISTIO_SHAPES = Path(__file__).with_name("fixtures") / "istio"
 SAMPLES = [
     # YAML 1.1 scalars as the safe loader reads them: booleans, octal, underscores, floats, nulls, dates
     "a: yes\nb: 0o17\nc: 017\nd: 1_000\ne: 1.5e3\nf: ~\ng: !!str 12\nh: 2001-12-14\ni: .inf\nj: '12'\nk: 0x1F\n",
@@ -47,7 +47,7 @@ def test_items_without_kind_stay_in_their_list() -> None:
     ]
 
 
-@pytest.mark.parametrize("path", sorted(ISTIO_TESTDATA.glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(ISTIO_SHAPES.glob("*.yaml")), ids=lambda p: p.name)
 def test_istio_testdata_means_the_same(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert list(iter_yaml(text)) == list(yaml.safe_load_all(text))

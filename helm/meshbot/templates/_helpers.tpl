@@ -73,7 +73,30 @@ true
 {{- if and (gt (int .Values.replicaCount) 1) (eq (include "meshbot.leaderElection" .) "false") }}
 {{- fail "replicaCount > 1 needs leaderElection.enabled (auto or true): otherwise every replica runs the schedules and digests are posted twice." }}
 {{- end }}
+{{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.apiServerCIDRs) }}
+{{- fail "networkPolicy.enabled needs networkPolicy.apiServerCIDRs: the API server's addresses as CIDRs (kubectl get endpoints kubernetes -n default -o jsonpath='{.subsets[*].addresses[*].ip}', each as IP/32)." }}
+{{- end }}
 {{- if and .Values.ingress.enabled (ne .Values.mode "http") }}
 {{- fail "ingress.enabled is only for mode=http (Socket Mode needs no ingress)." }}
+{{- end }}
+{{- end }}
+
+{{/* A security context from values; on OpenShift the platform assigns the user and group ids. */}}
+{{- define "meshbot.securityContext" -}}
+{{- $context := deepCopy .context }}
+{{- if .openshift }}
+{{- range list "runAsUser" "runAsGroup" "fsGroup" }}
+{{- $_ := unset $context . }}
+{{- end }}
+{{- end }}
+{{- toYaml $context }}
+{{- end }}
+
+{{- define "meshbot.pdbEnabled" -}}
+{{- $mode := .Values.podDisruptionBudget.enabled -}}
+{{- if eq (toString $mode) "auto" -}}
+{{- ternary "true" "" (gt (int .Values.replicaCount) 1) -}}
+{{- else if eq (toString $mode) "true" -}}
+true
 {{- end }}
 {{- end }}
