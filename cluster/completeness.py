@@ -1,11 +1,8 @@
 """What a reading did not see: the manifest `meshbot collect` writes, and the rules for dumps without one.
 
-A `kubectl` dump has no manifest, and in it a kind with zero objects looks the same as a kind never exported.
-DESIGN.md ("Bad input and faults"): when the dump shows Istio (istiod, injection or ambient labels) but holds
-no Istio configuration object at all, the Istio kinds were most likely not exported: the reading is
-incomplete (each such kind becomes an issue: the verdicts depending on it are `unknown`). When some Istio
-configuration objects are there, the absent kinds are taken as empty and only listed in `missing_kinds`.
-A dump with a manifest knows exactly what was read, not installed, forbidden or failed.
+A dump with a manifest knows exactly what was read, not installed, forbidden or failed. A `kubectl` dump has
+none: the dump reader records which kinds it held (`Snapshot.exported_kinds`) and the analysis applies
+DESIGN's rule for them (cluster.analysis.reading), since only the analysis knows what "shows Istio" means.
 """
 
 from __future__ import annotations
@@ -16,9 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cluster._texts import cluster_error, text
-from cluster.analysis import labels as L
-from cluster.analysis.modes import pod_mode
-from cluster.analysis.reading import kubectl_line
 from cluster.kinds import BY_KIND, KINDS, Kind
 from cluster.snapshot import ReadIssue, Snapshot
 
@@ -118,33 +112,10 @@ def apply_manifest(snapshot: Snapshot, manifest: Manifest) -> None:
             snapshot.issues.append(_issue(kind, None, "manifest-not-collected"))
 
 
-def apply_dump_rules(snapshot: Snapshot, present: set[str]) -> None:
-    """A dump without a manifest: decide, from what it holds, which absent kinds make the reading incomplete."""
-    absent = [k for k in KINDS if k.istio and k.kind not in present]
-    snapshot.missing_kinds = [k.kind for k in absent]
-    config = [k for k in KINDS if k.group.endswith(CONFIG_GROUP_SUFFIX)]
-    if not absent or any(k.kind in present for k in config) or not shows_istio(snapshot):
-        return
-    line = kubectl_line(k.kind for k in absent)
-    for kind in absent:
-        snapshot.issues.append(_issue(kind, None, "dump-kind-absent", kubectl=line))
-
-
-def shows_istio(snapshot: Snapshot) -> bool:
-    """istiod runs, a namespace is labelled for injection or ambient, or a pod has a sidecar or is enrolled."""
-    for ns in snapshot.namespaces:
-        labels = ns.labels
-        if labels.get(L.INJECTION) == "enabled" or labels.get(L.REVISION) or labels.get(L.DATAPLANE_MODE) == "ambient":
-            return True
-    for w in snapshot.workloads:
-        if w.meta.name.startswith("istiod") or w.template_labels.get("app") in L.CONTROL_PLANE_APPS:
-            return True
-    return any(pod_mode(p) != "none" or p.meta.labels.get("app") == "istiod" for p in snapshot.pods)
-
-
 def assume_absent(snapshot: Snapshot, kinds: Iterable[str]) -> Snapshot:
     """`--assume-absent KIND,…`: the user says these kinds have no objects; they stop making verdicts unknown."""
     named = {resolve_kind(k) for k in kinds}
+    snapshot.assumed_absent = snapshot.assumed_absent | named
     snapshot.issues = [i for i in snapshot.issues if i.kind not in named]
     snapshot.missing_kinds += [k for k in sorted(named) if k not in snapshot.missing_kinds]
     return snapshot

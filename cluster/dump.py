@@ -20,7 +20,7 @@ from cluster._json_stream import iter_json
 from cluster._texts import cluster_error, text
 from cluster._yaml_parallel import FALLBACK_ERRORS, Part, plan, read_parts
 from cluster._yaml_stream import Readable, iter_yaml
-from cluster.completeness import Manifest, apply_dump_rules, apply_manifest, is_manifest
+from cluster.completeness import Manifest, apply_manifest, is_manifest
 from cluster.errors import ClusterError
 from cluster.shapes import json_type
 from cluster.snapshot import ReadNote, Snapshot, SnapshotBuilder
@@ -71,7 +71,7 @@ def read_dump(
     if manifest is not None:
         apply_manifest(snapshot, manifest)
     else:
-        apply_dump_rules(snapshot, present)
+        snapshot.exported_kinds = frozenset(present)  # the analysis decides what their absence means
     return snapshot
 
 

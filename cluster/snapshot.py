@@ -17,6 +17,16 @@ from cluster.shapes import Problem, object_problem
 KEPT_KEY_MARKERS = ("istio", "sidecar", "ambient", "gateway.networking.k8s.io", "app", "version")
 
 
+def _text(value: Any) -> str:
+    """A scalar as text; absent (null) is "" (a name `0` stays "0")."""
+    return "" if value is None else str(value)
+
+
+def _scalar_text(value: Any) -> str:
+    """A name for a note: a scalar as text, anything else (a map where a name belongs) as ""."""
+    return _text(value) if isinstance(value, str | int | float | bool) else ""
+
+
 def _keep(mapping: Any) -> dict[str, str]:
     if not isinstance(mapping, dict):
         return {}
@@ -40,8 +50,8 @@ class Meta:
         md = obj.get("metadata") or {}
         labels = md.get("labels") or {}
         return cls(
-            name=str(md.get("name") or ""),
-            namespace=str(md.get("namespace") or ""),
+            name=_text(md.get("name")),
+            namespace=_text(md.get("namespace")),
             labels={str(k): str(v) for k, v in labels.items()} if all_labels else _keep(labels),
             annotations=_keep(md.get("annotations")),
             created=str(md.get("creationTimestamp") or ""),
@@ -180,6 +190,8 @@ class Snapshot:
     notes: list[ReadNote] = field(default_factory=list)  # objects skipped for wrong field types
     cluster: str = ""  # the cluster's name: a kubeconfig context, a MESHBOT_CLUSTERS name, a dump's manifest
     scope: tuple[str, ...] | None = None  # namespaces the reading covers (collect -n); None: all
+    exported_kinds: frozenset[str] | None = None  # a dump without a manifest: the kinds it held
+    assumed_absent: frozenset[str] = frozenset()  # --assume-absent: kinds the user says have no objects
 
     def of_kind(self, kind: str) -> list[Resource]:
         return self.resources.get(kind, [])
@@ -266,14 +278,7 @@ class SnapshotBuilder:
         md = obj.get("metadata")
         md = md if isinstance(md, dict) else {}
         name, namespace = md.get("name"), md.get("namespace")
-        self.snapshot.notes.append(
-            ReadNote(
-                kind,
-                namespace if isinstance(namespace, str) else "",
-                str(name) if isinstance(name, str | int) and not isinstance(name, bool) else "",
-                *problem,
-            )
-        )
+        self.snapshot.notes.append(ReadNote(kind, _scalar_text(namespace), _scalar_text(name), *problem))
 
     def absorb(self, part: Snapshot) -> None:
         """Add what another builder read (a chunk decoded elsewhere) after what this one holds."""
@@ -308,8 +313,8 @@ def _pod(obj: dict[str, Any], shared: SharedLabels) -> Pod:
     owners = md.get("ownerReferences") or []
     owner = next((f"{o.get('kind')}/{o.get('name')}" for o in owners if o.get("controller")), "")
     meta = Meta(
-        name=str(md.get("name") or ""),
-        namespace=sys.intern(str(md.get("namespace") or "")),
+        name=_text(md.get("name")),
+        namespace=sys.intern(_text(md.get("namespace"))),
         labels=shared(md.get("labels")),
         annotations=shared(_keep(md.get("annotations"))),
         created=str(md.get("creationTimestamp") or ""),
@@ -330,7 +335,7 @@ def _node(obj: dict[str, Any]) -> Node:
     md = obj.get("metadata") or {}
     info = (obj.get("status") or {}).get("nodeInfo") or {}
     return Node(
-        name=str(md.get("name") or ""),
+        name=_text(md.get("name")),
         kernel=str(info.get("kernelVersion") or ""),
         os_image=str(info.get("osImage") or ""),
         runtime=str(info.get("containerRuntimeVersion") or ""),

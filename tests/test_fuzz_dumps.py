@@ -118,11 +118,14 @@ def identity(obj: dict[str, Any]) -> tuple[str, str, str]:
     md = obj.get("metadata")
     md = md if isinstance(md, dict) else {}
     name, namespace = md.get("name"), md.get("namespace")
-    return (
-        str(obj.get("kind")),
-        namespace if isinstance(namespace, str) else "",
-        str(name) if isinstance(name, str | int) and not isinstance(name, bool) else "",
-    )
+    kind = str(obj.get("kind"))
+    if kind in ("Namespace", "Node"):  # cluster-scoped: kept without a namespace
+        namespace = None
+    return kind, scalar_text(namespace), scalar_text(name)
+
+
+def scalar_text(value: Any) -> str:
+    return str(value) if isinstance(value, str | int | float | bool) else ""
 
 
 def kept(snapshot: Snapshot) -> set[tuple[str, str, str]]:
@@ -187,7 +190,7 @@ def test_mutated_dumps_never_crash_and_no_object_vanishes(
     run_every_command(snapshot)
 
     present = kept(snapshot)
-    noted = {(n.kind, n.namespace, n.name) for n in snapshot.notes}
+    noted = {(n.kind, "" if n.kind in ("Namespace", "Node") else n.namespace, n.name) for n in snapshot.notes}
     for index in mutated:
         obj = objects[index]
         if (group_of(obj), obj.get("kind")) not in KNOWN:
