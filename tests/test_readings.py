@@ -398,3 +398,19 @@ def test_dumps_made_by_the_real_kubectl(
     (folder / "istio.yaml").unlink()
     code, partial = run_json(capsys, "precheck", "--from-file", str(folder), "--fail-on", "blocked")
     assert code == 1 and {n["verdict"] for n in partial["namespaces"]} == {"unknown"}
+
+
+def test_collect_several_clusters_into_one_folder(
+    kube_double_factory: Factory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kubeconfig = str(two_clusters(kube_double_factory, tmp_path))
+    out = tmp_path / "dumps"
+    argv = ["collect", "--kubeconfig", kubeconfig, "--context", "small", "--context", "demo"]
+    assert main([*argv, "-o", str(tmp_path / "one.json")]) == 3
+    assert "pass -o DIR" in capsys.readouterr().err
+    assert main([*argv, "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["demo", "small"]
+    for name in ("small", "demo"):
+        _, report = run_json(capsys, "status", "--from-file", str(out / name))
+        assert report["cluster"] == name
