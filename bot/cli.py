@@ -64,6 +64,9 @@ def cluster_options() -> argparse.ArgumentParser:
         help="kinds the cluster has none of: their absence from a dump makes no verdict unknown",
     )
     source.add_argument("--root-namespace", metavar="NS", help="Istio root namespace (default istio-system)")
+    traffic = parent.add_argument_group("observed traffic (default: MESHBOT_PROMETHEUS_URL, else off)")
+    traffic.add_argument("--prometheus", metavar="URL", help="Prometheus base URL, e.g. http://prometheus:9090")
+    traffic.add_argument("--window", metavar="DURATION", help="how far back to look (default 24h)")
     return parent
 
 
@@ -98,6 +101,8 @@ def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settin
         clusters={c: c for c in contexts} if len(contexts) > 1 else None,
         assume_absent=[k for k in assumed.split(",") if k.strip()] if assumed else None,
         root_namespace=getattr(args, "root_namespace", None),
+        prometheus_url=getattr(args, "prometheus", None),
+        prometheus_window=getattr(args, "window", None),
         language=getattr(args, "lang", None) or ("ko" if typed_korean else None),
     )
 
@@ -106,6 +111,7 @@ def context_for(
     settings: Settings, *, reads_cluster: bool, read_cluster: Callable[[], Snapshot] | None = None
 ) -> Context:
     from bot.cluster_source import reader_for, terminal_progress
+    from bot.traffic_source import traffic_for
 
     if reads_cluster and read_cluster is None:
         read_cluster = reader_for(settings, progress=terminal_progress())
@@ -115,6 +121,8 @@ def context_for(
         language=settings.language,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
+        traffic=traffic_for(settings) if reads_cluster else None,
+        traffic_window=settings.prometheus_window,
         user=terminal_user(),
         surface="cli",
         min_digest_interval=settings.min_digest_interval,

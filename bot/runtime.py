@@ -9,10 +9,11 @@ from typing import Any
 
 from bot.audit import audit_log, store_sink
 from bot.cluster_source import for_channel
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.poster import SlackPoster
 from bot.state import BotState
-from bot.store import Store
+from bot.store import Store, StoreError
+from bot.traffic_source import traffic_for
 from cluster.snapshot import Snapshot
 from handlers import Context, Pipeline, Reply
 from knowledge import Language
@@ -27,7 +28,10 @@ def slack_render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
 
 
 def build_state(settings: Settings, *, identity: str = "") -> BotState:
-    store = Store(settings.database_url)
+    try:
+        store = Store(settings.database_url)
+    except StoreError as exc:  # one clear line (password masked) and the configuration exit code
+        raise SettingsError(str(exc)) from None
     poster = None
     if settings.slack_bot_token:
         poster = SlackPoster.connect(
@@ -65,6 +69,8 @@ class Runtime:
             language=language or self.settings.language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,
+            traffic=traffic_for(self.settings),
+            traffic_window=self.settings.prometheus_window,
             state=self.state,
             channel=channel,
             thread_ts=thread_ts,

@@ -13,6 +13,7 @@ from handlers.context import Context
 from handlers.messages import msg
 from handlers.registry import Args, command, option
 from handlers.reply import Action, Reply, Section
+from handlers.traffic_common import finish_observed, notes_section, plaintext_finding, start_observed
 
 EXIT_VERDICT = 1
 MAX_PLAN_BUTTONS = 5
@@ -38,6 +39,7 @@ class PrecheckArgs(Args):
     follow_ups=("plan",),
 )
 def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
+    observing = start_observed(ctx)  # Prometheus answers while the manifests are read and analysed
     found = scope(ctx, args.namespace, candidates_only=True)
     if isinstance(found, Reply):
         return found
@@ -45,22 +47,30 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
     rows: list[list[str]] = []
     items: list[dict[str, Any]] = []
     findings = list(a.cluster_findings)
+    observed = finish_observed(observing, ctx)
     for ns in found.namespaces:
-        by = {s: sum(1 for f in ns.findings if f.severity == s) for s in ("blocker", "waypoint", "warning")}
+        ns_findings = list(ns.findings)
+        traffic = observed.namespace(ns.name) if observed else None
+        # A warning, so the verdict stands; only where STRICT is declared (plaintext there is refused or unenforced).
+        if observed and traffic and a.namespace_mtls(ns.name).mode == "STRICT":
+            extra = plaintext_finding(traffic, observed.window, lang)
+            ns_findings += [extra] if extra else []
+        by = {s: sum(1 for f in ns_findings if f.severity == s) for s in ("blocker", "waypoint", "warning")}
         items.append(
             {
                 "name": ns.name,
                 "mode": ns.mode,
                 "verdict": ns.verdict,
-                "findings": [finding_json(f, ctx) for f in ns.findings],
+                "findings": [finding_json(f, ctx) for f in ns_findings],
             }
         )
         verdict = msg(f"verdict.{ns.verdict}", lang)
-        served = sum(1 for f in ns.findings if f.severity == "waypoint" and f.served)
+        served = sum(1 for f in ns_findings if f.severity == "waypoint" and f.served)
         waypoint = str(by["waypoint"] - served) + (msg("precheck.served", lang, count=served) if served else "")
         rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), waypoint, str(by["warning"])])
-        findings += ns.findings
+        findings += ns_findings
     notes, source = source_notes(a, ctx)
+    notes += notes_section(observed, ctx)
     sections = [*notes, Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx))]
     sections.append(
         Section(table=table("precheck.columns", ctx, rows))

@@ -88,6 +88,7 @@ DESIGN_FINDINGS = {
     "sidecar-resource-ignored": ("info", "sidecar-resource-in-ambient"),
     "telemetry-detail-loss": ("info", "ambient-monitoring-limits"),
     "incomplete-reading": ("blocker", "reading-completeness"),
+    "plaintext-traffic-observed": ("warning", "observed-plaintext-traffic"),
 }
 MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count"}
 
@@ -524,6 +525,7 @@ def test_finding_messages_name_their_alternative(kb: KnowledgeBase) -> None:
         "waypoint-without-l7-need": "Remove it",
         "init-container-networking": "staging",
         "incomplete-reading": "meshbot collect",
+        "plaintext-traffic-observed": "PERMISSIVE",
     }
     assert set(remedies) == set(DESIGN_FINDINGS)
     for code, remedy in remedies.items():

@@ -116,7 +116,7 @@ def build(
     slack = SlackApp(
         app=app,
         router=Router(settings, shared, state=state, members_of=GroupMembers(client, settings.operator_groups_seconds)),
-        delivery=Delivery(client, threads),
+        delivery=Delivery(client, threads, retries=settings.slack_retries, backoff=settings.slack_backoff),
         threads=threads,
         work=work or Work(),
     )
@@ -200,9 +200,11 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
                 command=outcome.command,
                 language=outcome.reply.language,
             )
+            if outcome.reply.chart is not None and asker.channel:
+                delivery.upload_chart(asker.channel, outcome.reply.chart, outcome.command, outcome.reply.language)
         except Exception:
             LOG.exception("delivering the answer to %s failed", outcome.command)
-            respond(text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
+            delivery.respond(respond, text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
 
     @app.event("app_mention")
     def mention(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -236,13 +238,18 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
         team = str(event.get("team") or "") or None
         asker = Asker(user=str(event.get("user") or ""), channel=channel, thread_ts=thread_ts, team=team)
         outcome = router.question(text, asker)
-        delivery.answer_in_thread(
+        ts = delivery.answer_in_thread(
             channel,
             render(outcome.reply),
             thread_ts=thread_ts,
             command=outcome.command,
             language=outcome.reply.language,
         )
+        if outcome.reply.chart is not None:
+            chart_thread = thread_ts or ts
+            delivery.upload_chart(
+                channel, outcome.reply.chart, outcome.command, outcome.reply.language, thread_ts=chart_thread
+            )
 
     @app.action(re.compile(r".+"))
     def action(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

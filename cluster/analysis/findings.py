@@ -30,6 +30,8 @@ SEVERITY: dict[str, Severity] = {
     "sidecar-resource-ignored": "info",
     "telemetry-detail-loss": "info",
     "incomplete-reading": "blocker",
+    # From Prometheus, not the manifests (cluster/traffic; handlers/traffic_common.py builds it).
+    "plaintext-traffic-observed": "warning",
 }
 CLUSTER_CODES = frozenset({"istio-version-too-old", "kernel-too-old", "cni-compatibility", "incomplete-reading"})
 SEVERITY_ORDER: dict[str, int] = {"blocker": 0, "waypoint": 1, "warning": 2, "info": 3}
