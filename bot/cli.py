@@ -80,7 +80,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     output, cluster = _output_options(), cluster_options()
     for cmd in COMMANDS.values():
         parents = [output, cluster] if cmd.reads_cluster else [output]
-        sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
+        # A command's own option wins over a shared one of the same name (traffic's -n names one destination).
+        sub = commands.add_parser(
+            cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en, conflict_handler="resolve"
+        )
         cmd.configure(sub)
     from bot import extra_commands
 
