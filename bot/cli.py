@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import sys
@@ -15,6 +16,7 @@ from bot.render_text import render_json, render_text
 from handlers import COMMANDS, Command, Context, Pipeline, Reply
 from handlers.cluster_common import NamespacesAction
 from handlers.dispatch import AuditSink
+from handlers.registry import ARG
 from knowledge import KnowledgeError
 from knowledge import default as default_knowledge
 from knowledge.text import has_hangul
@@ -34,7 +36,11 @@ def _output_options() -> argparse.ArgumentParser:
     return parent
 
 
-def cluster_options() -> argparse.ArgumentParser:
+def _declares(cmd: Command, flag: str) -> bool:
+    return any(flag in getattr(f.metadata.get(ARG), "flags", ()) for f in dataclasses.fields(cmd.model))
+
+
+def cluster_options(*, namespaces: bool = True) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     source = parent.add_argument_group(
         "cluster source (default: the kubeconfig as kubectl finds it, else in-cluster config)"
@@ -46,15 +52,16 @@ def cluster_options() -> argparse.ArgumentParser:
     source.add_argument(
         "--context", metavar="NAME", action="append", help="kubeconfig context; repeat it to read several clusters"
     )
-    source.add_argument(
-        "-n",
-        "--namespace",
-        metavar="NS",
-        dest="namespace",
-        action=NamespacesAction,
-        default=None,
-        help="a namespace to report (repeatable; also as positional arguments)",
-    )
+    if namespaces:
+        source.add_argument(
+            "-n",
+            "--namespace",
+            metavar="NS",
+            dest="namespace",
+            action=NamespacesAction,
+            default=None,
+            help="a namespace to report (repeatable; also as positional arguments)",
+        )
     source.add_argument(
         "-A", "--all-namespaces", action="store_true", help="every namespace (the default when none is named)"
     )
@@ -78,12 +85,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     output, cluster = _output_options(), cluster_options()
+    own_namespace = cluster_options(namespaces=False)  # for a command with its own -n (traffic: one destination)
     for cmd in COMMANDS.values():
-        parents = [output, cluster] if cmd.reads_cluster else [output]
-        # A command's own option wins over a shared one of the same name (traffic's -n names one destination).
-        sub = commands.add_parser(
-            cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en, conflict_handler="resolve"
-        )
+        source = own_namespace if _declares(cmd, "-n") else cluster
+        parents = [output, source] if cmd.reads_cluster else [output]
+        sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
         cmd.configure(sub)
     from bot import extra_commands
 
