@@ -88,7 +88,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     own_namespace = cluster_options(namespaces=False)  # for a command with its own -n (traffic: one destination)
     for cmd in COMMANDS.values():
         source = own_namespace if _declares(cmd, "-n") else cluster
-        parents = [output, source] if cmd.reads_cluster else [output]
+        parents = [output, source] if cmd.reads_cluster or cmd.cluster_optional else [output]
         sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
         cmd.configure(sub)
     from bot import extra_commands
@@ -116,21 +116,32 @@ def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settin
     )
 
 
+def has_cluster_source(settings: Settings) -> bool:
+    """A cluster source is configured (a dump, a kubeconfig, a context or several clusters): `ask` reads the
+    cluster only then."""
+    return bool(settings.from_file or settings.kubeconfig or settings.context or settings.clusters)
+
+
 def context_for(
     settings: Settings, *, reads_cluster: bool, read_cluster: Callable[[], Snapshot] | None = None
 ) -> Context:
-    from bot.cluster_source import reader_for, terminal_progress
-    from bot.traffic_source import traffic_for
+    traffic = None
+    if reads_cluster:  # imported only then: the readers and their metrics cost a knowledge answer ~0.1 s
+        from bot.cluster_source import reader_for, terminal_progress
+        from bot.traffic_source import traffic_for
 
-    if reads_cluster and read_cluster is None:
-        read_cluster = reader_for(settings, progress=terminal_progress())
+        if read_cluster is None:
+            read_cluster = reader_for(settings, progress=terminal_progress())
+        traffic = traffic_for(settings)
+    else:
+        read_cluster = None
     return Context(
         kb=default_knowledge(),
-        read_cluster=read_cluster if reads_cluster else None,
+        read_cluster=read_cluster,
         language=settings.language,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
-        traffic=traffic_for(settings) if reads_cluster else None,
+        traffic=traffic,
         traffic_window=settings.prometheus_window,
         user=terminal_user(),
         surface="cli",
@@ -154,7 +165,8 @@ def run_command(
     The audit row goes to the audit log line, and to the store when the command uses it or when
     MESHBOT_DATABASE_URL names one (a reading command does not create a database just to log itself).
     """
-    ctx = context_for(settings, reads_cluster=cmd.reads_cluster, read_cluster=read_cluster)
+    reads = cmd.reads_cluster or (cmd.cluster_optional and has_cluster_source(settings))
+    ctx = context_for(settings, reads_cluster=reads, read_cluster=read_cluster)
     if cmd.uses_store:  # the bot's own store and Slack poster
         from bot import extra_commands
 
