@@ -24,11 +24,9 @@ from handlers.messages import msg
 from knowledge import Language
 
 EXIT_ERROR = 3
-# Workloads of namespaces outside `-n` are left out; the mesh configuration (few objects, and it acts across
-# namespaces: root-namespace policies, waypoints used from elsewhere, VirtualServices for other hosts), the
-# namespaces, nodes, and the root and kube-system namespaces (istiod, ztunnel, CNI agents) are always kept.
-SCOPED_KINDS = frozenset({"Pod", "Service", "Deployment"})
-ALWAYS_KEPT_NAMESPACES = frozenset({"kube-system"})
+# `-n` scopes what the dump reports (the manifest's namespaces), not what it holds: a namespace's verdict
+# depends on objects elsewhere (root-namespace policies, waypoints and VirtualServices in other namespaces,
+# callers still on sidecars, istiod, ztunnel and CNI agents), so every object is kept.
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -53,9 +51,8 @@ def register(commands: Any, cluster: argparse.ArgumentParser) -> None:
 class KindFiles:
     """The live reader's sink: each kind's raw objects as JSON lines in its own temporary file."""
 
-    def __init__(self, folder: Path, namespaces: set[str] | None) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.namespaces = namespaces
         self.files: dict[str, IO[str]] = {}
         self.counts: dict[str, int] = {}
 
@@ -66,10 +63,6 @@ class KindFiles:
         return self.files[kind]
 
     def add(self, kind: Any, obj: dict[str, Any]) -> None:
-        if self.namespaces is not None and kind.kind in SCOPED_KINDS:
-            namespace = (obj.get("metadata") or {}).get("namespace")
-            if namespace not in self.namespaces:
-                return
         self._file(kind.kind).write(json.dumps(obj, separators=(",", ":")) + "\n")
         self.counts[kind.kind] += 1
 
@@ -136,9 +129,8 @@ def collect(
     from cluster.kinds import KINDS
     from cluster.live import read_live, server_version
 
-    kept = {*namespaces, settings.root_namespace, *ALWAYS_KEPT_NAMESPACES} if namespaces else None
     with tempfile.TemporaryDirectory(prefix="meshbot-collect-") as tmp:
-        files = KindFiles(Path(tmp), kept)
+        files = KindFiles(Path(tmp))
         try:
             snapshot = read_live(
                 kubeconfig=settings.kubeconfig,
