@@ -30,6 +30,9 @@ def register(commands: Any, output: argparse.ArgumentParser, cluster: argparse.A
     scheduler.add_argument("--leader-election", action="store_true", default=None, help="hold a Lease to run")
     scheduler.add_argument("--identity", default=None, help="holderIdentity of this replica (default HOSTNAME-pid)")
     scheduler.set_defaults(run=run_scheduler)
+    from bot import collect
+
+    collect.register(commands, cluster)
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from handlers.cluster_common import with_cluster
 from handlers.context import Context
 from handlers.digest_compose import compose
 from handlers.digest_model import DigestState, diff
@@ -72,6 +73,7 @@ def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     add_observed_shares(current, finish_observed(observing, ctx))
     changes = diff(before, current, since=previous.posted_at if previous else None)
     reply = compose(current, changes, ctx.language, previous_posted_at=previous.posted_at if previous else None)
+    reply = with_cluster(reply, analysis.snapshot.cluster, ctx)  # channels of several clusters tell them apart
     delivery = state.publish_digest(
         channel,
         reply,

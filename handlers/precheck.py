@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cluster.analysis.istiod import istiod_verdicts
+from cluster.analysis.reading import kubectl_line, unread_kinds
 from cluster.analysis.verdict import Verdict, reaches
 from cluster.analysis.version import fmt
 from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text
@@ -21,7 +22,7 @@ MAX_PLAN_BUTTONS = 5
 
 @dataclass(frozen=True)
 class PrecheckArgs(Args):
-    namespace: str | None = namespace_arg()
+    namespace: list[str] | None = namespace_arg()  # noqa: RUF009  (a dataclasses.field with a list factory)
     fail_on: Verdict | None = option(
         "--fail-on",
         choices=["blocked", "needs-waypoint"],
@@ -88,17 +89,20 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
     )
     exit_code = 0
     if args.fail_on:
-        failing = [ns for ns in found.namespaces if reaches(ns.verdict, args.fail_on)]
-        unread = sorted({issue.kind for issue in a.snapshot.issues})
+        # `unknown` reaches every threshold: a gate fails closed on kinds it could not read.
+        failing = [ns for ns in found.namespaces if ns.verdict != "unknown" and reaches(ns.verdict, args.fail_on)]
+        unread = unread_kinds(a)
         if failing:
             exit_code = EXIT_VERDICT
             sections.append(Section(text=msg("precheck.failed", lang, count=len(failing), verdict=args.fail_on)))
-        elif unread:
-            # A gate fails closed: kinds that could not be read may hold the blockers it is meant to catch.
+        if unread:
             exit_code = EXIT_VERDICT
-            sections.append(Section(text=msg("precheck.incomplete", lang, kinds=", ".join(unread))))
+            kinds = ",".join(unread)
+            sections.append(Section(text=msg("precheck.incomplete", lang, kinds=kinds, kubectl=kubectl_line(unread))))
+    cluster_name = source.pop("cluster", None)
     data = {
         "cluster": {
+            "name": cluster_name,
             "istio_version": fmt(a.version.newest),
             "findings": [finding_json(f, ctx) for f in a.cluster_findings],
         },
