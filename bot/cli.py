@@ -14,9 +14,8 @@ from bot.audit import audit_log, store_at, store_sink
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
 from handlers import COMMANDS, Command, Context, Pipeline, Reply
-from handlers.cluster_common import NamespacesAction
 from handlers.dispatch import AuditSink
-from handlers.registry import ARG
+from handlers.registry import ARG, NamespacesAction
 from knowledge import KnowledgeError
 from knowledge import default as default_knowledge
 from knowledge.text import has_hangul

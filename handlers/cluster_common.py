@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,24 +12,11 @@ from cluster.analysis.reading import kubectl_line
 from cluster.analysis.version import fmt, parse_version
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import Args, positional
+from handlers.registry import Args, NamespacesAction, positional
 from handlers.reply import FindingItem, Reply, Section, Table, error_reply
 
 # RFC 1123 label, as Kubernetes requires of namespace names.
 NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-class NamespacesAction(argparse.Action):
-    """Positional namespaces and -n/--namespace add up to one list, as kubectl's `-n` and
-    `precheck payments orders` both name namespaces."""
-
-    def __call__(
-        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option: str | None = None
-    ) -> None:
-        current = list(getattr(namespace, self.dest, None) or [])
-        new = values if isinstance(values, list) else [values]
-        current += [str(v) for v in new if v and str(v) not in current]
-        setattr(namespace, self.dest, current)
 
 
 def namespace_arg(help_: str = "namespaces (default: all)") -> Any:

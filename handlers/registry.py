@@ -67,6 +67,20 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+class NamespacesAction(argparse.Action):
+    """Positional namespaces and -n/--namespace add up to one list, as kubectl's `-n` and
+    `precheck payments orders` both name namespaces (here, not in handlers.cluster_common: the CLI's
+    shared cluster options use it, and a knowledge answer should not import the cluster analysis)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option: str | None = None
+    ) -> None:
+        current = list(getattr(namespace, self.dest, None) or [])
+        new = values if isinstance(values, list) else [values]
+        current += [str(v) for v in new if v and str(v) not in current]
+        setattr(namespace, self.dest, current)
+
+
 @dataclass(frozen=True)
 class ArgSpec:
     """How one model field is typed on a command line."""
