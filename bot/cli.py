@@ -20,7 +20,13 @@ EXIT_CONFIG = 3
 
 def _output_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--output", "-o", choices=["text", "json"], default="text", help="output format")
+    parent.add_argument(
+        "--output",
+        "-o",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="output format (markdown: a report for a pull-request comment)",
+    )
     parent.add_argument("--lang", choices=["en", "ko"], default=None, help="answer language")
     return parent
 
@@ -77,9 +83,21 @@ def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
     )
 
 
-def emit(reply: Reply, output: str) -> int:
-    text = render_json(reply) if output == "json" else render_text(reply)
-    (sys.stderr if reply.error and output == "text" else sys.stdout).write(text)
+def emit(reply: Reply, output: str, args: argparse.Namespace | None = None) -> int:
+    """Write the reply in the asked format; text goes to stderr when it is an error."""
+    stream = sys.stderr if reply.error and output != "json" else sys.stdout
+    if output == "json":
+        text = render_json(reply)
+    elif output == "markdown":
+        from bot.render_markdown import render_markdown
+
+        text = render_markdown(reply)
+    else:
+        from bot.terminal import source_args, terminal_for
+
+        sources = source_args(args, cluster_options()) if args is not None else ()
+        text = render_text(reply, terminal_for(stream, sources=sources))
+    stream.write(text)
     return reply.exit_code
 
 
@@ -104,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if cmd.name in extra_commands.STATEFUL:  # digest, migrate: the bot's store and Slack poster
                 ctx.state = extra_commands.state_for(settings)
-            return emit(handlers.run(cmd.name, args, ctx), args.output)
+            return emit(handlers.run(cmd.name, args, ctx), args.output, args)
         code: int = args.run(args, settings)
         return code
     except (SettingsError, KnowledgeError) as exc:

@@ -10,6 +10,7 @@ from cluster.analysis.version import fmt
 from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text
 from handlers.context import Context
 from handlers.messages import msg
+from handlers.precheck_summary import summary_section
 from handlers.registry import arg, command
 from handlers.reply import Action, Reply, Section
 
@@ -57,7 +58,11 @@ def precheck(args: argparse.Namespace, ctx: Context) -> Reply:
         rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), waypoint, str(by["warning"])])
         findings += ns.findings
     notes, source = source_notes(a, ctx)
-    sections = [*notes, Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx))]
+    sections = [
+        *notes,
+        summary_section(found.namespaces, a.cluster_findings, lang),
+        Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx)),
+    ]
     sections.append(
         Section(table=table("precheck.columns", ctx, rows))
         if rows
