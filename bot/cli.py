@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 
-import handlers
+from bot.audit import audit_log, store_sink
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
-from handlers import COMMANDS, Context, Reply
+from handlers import COMMANDS, Command, Context, Pipeline, Reply
+from handlers.dispatch import AuditSink
 from knowledge import KnowledgeError
 from knowledge import default as default_knowledge
 from knowledge.text import has_hangul
@@ -80,7 +82,33 @@ def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
         language=settings.language,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
+        user=terminal_user(),
+        surface="cli",
+        min_digest_interval=settings.min_digest_interval,
     )
+
+
+def terminal_user() -> str:
+    """Who runs the terminal, for the audit trail (a container may have no name for its uid)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+
+
+def run_command(cmd: Command, parsed: argparse.Namespace, settings: Settings) -> Reply:
+    """The pipeline for the operator's own terminal: no Slack authorization, still audited.
+
+    The audit row goes to the store when the command uses it (the store is open anyway; a reading
+    command does not create a database just to log itself), and always to the audit log line.
+    """
+    ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
+    if cmd.uses_store:  # the bot's own store and Slack poster
+        from bot import extra_commands
+
+        ctx.state = extra_commands.state_for(settings)
+    sinks: list[AuditSink] = [audit_log] if ctx.state is None else [audit_log, store_sink(ctx.state)]
+    return Pipeline(policy=None, audit_sinks=sinks).execute(cmd.name, cmd.model_from(parsed), ctx)
 
 
 def emit(reply: Reply, output: str, args: argparse.Namespace | None = None) -> int:
@@ -116,13 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(args, words)
         if args.command in COMMANDS:
-            cmd = COMMANDS[args.command]
-            ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
-            from bot import extra_commands
-
-            if cmd.name in extra_commands.STATEFUL:  # digest, migrate: the bot's store and Slack poster
-                ctx.state = extra_commands.state_for(settings)
-            return emit(handlers.run(cmd.name, args, ctx), args.output, args)
+            return emit(run_command(COMMANDS[args.command], args, settings), args.output, args)
         code: int = args.run(args, settings)
         return code
     except (SettingsError, KnowledgeError) as exc:

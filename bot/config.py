@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +18,9 @@ from pydantic_settings import (
 
 CONFIG_FILE_ENV = "MESHBOT_CONFIG_FILE"
 DEFAULT_DATABASE = "sqlite:///meshbot.sqlite"
+OPERATOR_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])?$", re.I)
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class SettingsError(Exception):
@@ -66,6 +70,18 @@ class Settings(BaseSettings):
     timezone: str = Field(default="UTC", validation_alias="MESHBOT_TIMEZONE")
     migration_check_seconds: float = Field(default=900.0, gt=0, validation_alias="MESHBOT_MIGRATION_CHECK_SECONDS")
     misfire_grace_seconds: int = Field(default=300, gt=0, validation_alias="MESHBOT_MISFIRE_GRACE_SECONDS")
+    # Authorization (DESIGN "Authorization (Slack)").
+    operators: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="MESHBOT_OPERATORS")
+    """Who may change state from Slack: user ids (U…, W…) and user-group ids (S…), comma-separated."""
+    slack_team_id: str | None = Field(default=None, validation_alias="MESHBOT_SLACK_TEAM_ID")
+    """The one workspace requests are taken from; None accepts any (a single-workspace app)."""
+    min_digest_interval: float = Field(default=3600.0, ge=0, validation_alias="MESHBOT_MIN_DIGEST_INTERVAL")
+    """Seconds between two runs of a digest schedule at least (`1h`, `30m`, `90s` or a number of seconds)."""
+    rate_limit: int = Field(default=20, ge=1, validation_alias="MESHBOT_RATE_LIMIT")
+    """Commands one Slack user may run a minute."""
+    audit_retention_days: int = Field(default=90, ge=1, validation_alias="MESHBOT_AUDIT_RETENTION_DAYS")
+    operator_groups_seconds: float = Field(default=60.0, ge=0, validation_alias="MESHBOT_OPERATOR_GROUPS_SECONDS")
+    """How long user-group memberships (usergroups.users.list) are cached."""
     slack_retries: int = Field(default=5, ge=0, validation_alias="MESHBOT_SLACK_RETRIES")
     slack_backoff: float = Field(default=1.0, ge=0, validation_alias="MESHBOT_SLACK_BACKOFF")
 
@@ -74,6 +90,27 @@ class Settings(BaseSettings):
     def _slash(cls, value: str) -> str:
         if not value.startswith("/") or " " in value:
             raise ValueError("must look like /mesh")
+        return value
+
+    @field_validator("operators", mode="before")
+    @classmethod
+    def _operator_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, str) or not OPERATOR_ID.match(item):
+                    raise ValueError(f"{item!r} is not a Slack user id (U…, W…) or user-group id (S…)")
+        return value
+
+    @field_validator("min_digest_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            match = DURATION.match(value.strip())
+            if match is None:
+                raise ValueError("a duration such as 1h, 30m, 90s or a number of seconds")
+            return float(match.group(1)) * DURATION_UNITS[(match.group(2) or "s").lower()]
         return value
 
     @field_validator("cluster_channels", "cluster_namespaces", mode="before")

@@ -1,4 +1,4 @@
-"""Commands that belong to the runtime rather than to a handler: demo, serve, digest, migrate."""
+"""Commands that belong to the runtime rather than to a handler: demo, serve, scheduler."""
 
 from __future__ import annotations
 
@@ -47,30 +47,14 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, args.mode, port=args.port)
 
 
-STATEFUL = frozenset({"digest", "migrate"})
-"""Handler commands that need the store and Slack (handlers.ports.StatePort)."""
-
-
-def safe_url(url: str) -> str:
-    """The database URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable MESHBOT_DATABASE_URL)"
-
-
 def state_for(settings: Settings) -> BotState:
     """The StatePort of the terminal: the same store and Slack poster as the bot."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from bot.runtime import build_state
+    from bot.store import OPEN_ERRORS, safe_url
 
     try:
         return build_state(settings, identity="cli")
-    except (SQLAlchemyError, ValueError) as exc:
+    except OPEN_ERRORS as exc:
         raise SettingsError(f"cannot open the store {safe_url(settings.database_url)}: {exc}".splitlines()[0]) from None
 
 

@@ -18,14 +18,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
 from bot import metrics
+from cluster.lease import LeaseApi, coordination_api
+
+__all__ = ["LeaderElector", "coordination_api", "default_identity"]
 
 LOG = logging.getLogger(__name__)
 
@@ -35,25 +32,10 @@ def default_identity() -> str:
     return f"{os.environ.get('HOSTNAME') or socket.gethostname()}-{os.getpid()}"
 
 
-def coordination_api(kubeconfig: Path | None, context: str | None) -> Any:
-    if kubeconfig is not None or context is not None:
-        api = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=str(kubeconfig) if kubeconfig else None, context=context, persist_config=False
-        )
-    else:
-        try:
-            cfg = client.Configuration()
-            config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
-            api = client.ApiClient(cfg)
-        except ConfigException:
-            api = config.new_client_from_config(persist_config=False)  # type: ignore[no-untyped-call]
-    return client.CoordinationV1Api(api)
-
-
 class LeaderElector:
     def __init__(
         self,
-        api: Any,
+        api: LeaseApi,
         *,
         name: str,
         namespace: str,
@@ -87,51 +69,17 @@ class LeaderElector:
         """True when this replica holds the Lease after this round."""
         now = datetime.now(UTC)
         duration = max(1, math.ceil(self.lease_duration))
-        try:
-            lease = self.api.read_namespaced_lease(self.name, self.namespace)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            body = client.V1Lease(
-                metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
-                spec=client.V1LeaseSpec(
-                    holder_identity=self.identity,
-                    lease_duration_seconds=duration,
-                    acquire_time=now,
-                    renew_time=now,
-                    lease_transitions=0,
-                ),
-            )
-            try:
-                self.api.create_namespaced_lease(self.namespace, body)
-            except ApiException as create_exc:
-                if create_exc.status == 409:
-                    return False  # another replica created it first
-                raise
-            return True
-        spec = lease.spec or client.V1LeaseSpec()
-        holder = spec.holder_identity or None
-        record = (holder, str(spec.renew_time), lease.metadata.resource_version)
+        lease = self.api.read(self.name, self.namespace)
+        if lease is None:
+            return self.api.create(self.name, self.namespace, self.identity, duration, now)  # False: another won
+        record = (lease.holder, lease.renewed, lease.version)
         if record != self._observed:
             self._observed, self._observed_at = record, self.monotonic()
-        held_by_other = holder not in (None, self.identity)
-        their_duration = float(spec.lease_duration_seconds or duration)
+        held_by_other = lease.holder not in (None, self.identity)
+        their_duration = lease.duration or float(duration)
         if held_by_other and self.monotonic() - self._observed_at < their_duration:
             return False
-        if holder != self.identity:
-            spec.acquire_time = now
-            spec.lease_transitions = (spec.lease_transitions or 0) + 1
-        spec.holder_identity = self.identity
-        spec.renew_time = now
-        spec.lease_duration_seconds = duration
-        lease.spec = spec
-        try:
-            self.api.replace_namespaced_lease(self.name, self.namespace, lease)
-        except ApiException as exc:
-            if exc.status == 409:
-                return False  # someone else wrote it since we read it
-            raise
-        return True
+        return self.api.hold(lease, self.name, self.namespace, self.identity, duration, now)  # False: a newer write
 
     def step(self) -> bool:
         """One round of the loop: acquire/renew, and start or stop leading accordingly."""
@@ -191,12 +139,6 @@ class LeaderElector:
     def release(self) -> None:
         """Hand the Lease back (empty holder, duration 1 s) so a successor takes over at once."""
         try:
-            lease = self.api.read_namespaced_lease(self.name, self.namespace)
-            if lease.spec is None or lease.spec.holder_identity != self.identity:
-                return
-            lease.spec.holder_identity = None
-            lease.spec.lease_duration_seconds = 1
-            lease.spec.renew_time = datetime.now(UTC)
-            self.api.replace_namespaced_lease(self.name, self.namespace, lease)
+            self.api.release(self.name, self.namespace, self.identity)
         except Exception as exc:
             LOG.warning("could not release lease %s/%s: %s", self.namespace, self.name, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.config import Settings
@@ -34,7 +35,7 @@ def build_state(settings: Settings, *, identity: str = "") -> BotState:
             retries=settings.slack_retries,
             backoff=settings.slack_backoff,
         )
-    return BotState(store, poster, slack_render)
+    return BotState(store, poster, slack_render, audit_retention=timedelta(days=settings.audit_retention_days))
 
 
 @dataclass
@@ -62,6 +63,8 @@ class Runtime:
             channel=channel,
             thread_ts=thread_ts,
             user=user,
+            surface="scheduler",
+            min_digest_interval=self.settings.min_digest_interval,
         )
 
 

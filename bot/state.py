@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -12,13 +12,15 @@ from sqlalchemy import delete, select
 from bot import metrics
 from bot.poster import PostError, SlackPoster
 from bot.store import DigestRun, DigestSubscription, Migration, OutboxPost, Store
-from handlers.ports import Delivery, DeliveryError, DigestRecord, MigrationRecord, Subscription
+from handlers.ports import AuditRow, Delivery, DeliveryError, DigestRecord, MigrationRecord, Subscription
 from handlers.reply import Reply
 from knowledge import Language
 
 LOG = logging.getLogger(__name__)
 
 KEEP_RUNS = 100
+PURGE_EVERY = timedelta(hours=1)
+"""How often a replica forgets audit rows past the retention (on its next audit write)."""
 
 Render = Callable[[Reply], tuple[str, list[dict[str, Any]]]]
 """A Reply as Slack's fallback text and Block Kit blocks."""
@@ -67,7 +69,10 @@ class BotState:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_change: Callable[[], None] = lambda: None,
+        audit_retention: timedelta = timedelta(days=90),
     ) -> None:
+        self.audit_retention = audit_retention
+        self._purged_at: datetime | None = None
         self.store = store
         self.poster = poster
         self.render = render
@@ -86,8 +91,49 @@ class BotState:
 
     # --- digests ---
 
-    def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
-        self.store.audit(user=user, channel=channel, command=command, outcome=outcome)
+    def audit(
+        self,
+        *,
+        user: str,
+        channel: str,
+        command: str,
+        outcome: str,
+        arguments: dict[str, Any] | None = None,
+        target_channel: str | None = None,
+        request_id: str = "",
+        surface: str = "",
+    ) -> None:
+        self.store.audit(
+            user=user,
+            channel=channel,
+            command=command,
+            outcome=outcome,
+            arguments=arguments,
+            target_channel=target_channel,
+            request_id=request_id,
+            surface=surface,
+        )
+        now = self.now()
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            self._purged_at = now
+            self.store.purge_audit(now - self.audit_retention)
+
+    def audit_rows(self, since: datetime) -> list[AuditRow]:
+        self.store.purge_audit(self.now() - self.audit_retention)
+        return [
+            AuditRow(
+                at=row.at,
+                user=row.user,
+                channel=row.channel,
+                command=row.command,
+                arguments=dict(row.arguments or {}),
+                target_channel=row.target_channel,
+                outcome=row.outcome,
+                request_id=row.request_id or "",
+                surface=row.surface or "",
+            )
+            for row in self.store.audit_entries(since)
+        ]
 
     def subscribe(
         self, channel: str, schedule: str, namespaces: list[str], user: str, language: Language = "en"

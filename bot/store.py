@@ -20,12 +20,14 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    delete,
     event,
     inspect,
+    select,
     text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -137,6 +139,11 @@ class AuditEntry(Base):
     command: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Added in schema version 6: the arguments, the channel acted on, the request and its surface.
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    target_channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    surface: Mapped[str] = mapped_column(String(16), default="")
 
 
 # --- schema upgrades: step N brings a version N-1 database to version N ---
@@ -169,11 +176,19 @@ def _v5_outbox(conn: Connection) -> None:
     OutboxPost.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _v6_audit_details(conn: Connection) -> None:
+    _add_column(conn, "audit_entries", "arguments", "JSON", "'{}'")
+    _add_column(conn, "audit_entries", "target_channel", "VARCHAR(64)", "NULL")
+    _add_column(conn, "audit_entries", "request_id", "VARCHAR(64)", "''")
+    _add_column(conn, "audit_entries", "surface", "VARCHAR(16)", "''")
+
+
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     2: _v2_audit,
     3: _v3_migration_observation,
     4: _v4_language_and_scope,
     5: _v5_outbox,
+    6: _v6_audit_details,
 }
 SCHEMA_VERSION = max(UPGRADES)
 
@@ -232,9 +247,42 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
-    def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
+    def audit(
+        self,
+        *,
+        user: str,
+        channel: str,
+        command: str,
+        outcome: str,
+        arguments: dict[str, Any] | None = None,
+        target_channel: str | None = None,
+        request_id: str = "",
+        surface: str = "",
+    ) -> None:
         with self.session() as s:
-            s.add(AuditEntry(user=user, channel=channel, command=command[:2000], outcome=outcome))
+            s.add(
+                AuditEntry(
+                    user=user[:64],
+                    channel=channel[:64],
+                    command=command[:2000],
+                    outcome=outcome[:32],
+                    arguments=arguments or {},
+                    target_channel=target_channel[:64] if target_channel else None,
+                    request_id=request_id[:64],
+                    surface=surface[:16],
+                )
+            )
+
+    def audit_entries(self, since: datetime) -> list[AuditEntry]:
+        with self.session() as s:
+            rows = s.scalars(select(AuditEntry).where(AuditEntry.at >= since).order_by(AuditEntry.at, AuditEntry.id))
+            return list(rows)
+
+    def purge_audit(self, before: datetime) -> int:
+        """Forget audit rows older than `before` (the retention); returns how many went."""
+        with self.session() as s:
+            result: Any = s.execute(delete(AuditEntry).where(AuditEntry.at < before))
+            return int(result.rowcount or 0)
 
     def reachable(self) -> bool:
         """The database answers a trivial query (for /readyz)."""
@@ -247,3 +295,15 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+OPEN_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, ValueError)
+"""What opening a store may raise for a bad URL or an unreachable/unreadable database."""
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable MESHBOT_DATABASE_URL)"

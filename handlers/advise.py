@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
-from handlers.reply import Action, Reply, Section, Table, error_reply
+from handlers.registry import Args, command, option
+from handlers.reply import Action, Reply, Section, Table, command_button, error_reply
 from knowledge import Language
 from knowledge.schema import AdviceRules, Need, Text
 
-ADVISE_NEED = "advise.need"
-"""Action id of a need button; its value is {"needs": [...], "lang": ...} (what bot/slack expects)."""
+ADVISE_NEED = "advise"
+"""Action id of a need button: it runs `advise` again with one more `--need` (handlers.reply.command_button)."""
 
 
 @dataclass(frozen=True)
@@ -27,23 +25,25 @@ class Advice:
     """Chosen needs the recommended mode cannot fully meet (the trade-off to state)."""
 
 
+@dataclass(frozen=True)
+class AdviseArgs(Args):
+    need: list[str] = option(
+        "--need",
+        action="append",
+        metavar="NEED",
+        help="a need (repeat, or comma-separate): l7, tracing, per-pod-metrics, resource-efficiency, "
+        "legacy-no-injection, new-build",
+    )
+
+
 @command(
     "advise",
     usage="advise [--need l7|tracing|per-pod-metrics|resource-efficiency|legacy-no-injection|new-build ...]",
     en="Recommend sidecar or ambient mode from your needs (the Istio Core Patterns decision tree).",
     ko="요구사항으로 sidecar / ambient 모드를 추천합니다 (Istio Core Patterns 결정 트리).",
-    args=[
-        arg(
-            "--need",
-            action="append",
-            default=[],
-            metavar="NEED",
-            help="a need (repeat, or comma-separate): l7, tracing, per-pod-metrics, resource-efficiency, "
-            "legacy-no-injection, new-build",
-        )
-    ],
+    example="advise --need l7 --need resource-efficiency",
 )
-def advise(args: argparse.Namespace, ctx: Context) -> Reply:
+def advise(args: AdviseArgs, ctx: Context) -> Reply:
     lang = ctx.language
     known = {need.key: need for need in ctx.kb.decision.needs}
     chosen: list[Need] = []
@@ -58,7 +58,26 @@ def advise(args: argparse.Namespace, ctx: Context) -> Reply:
         rule=Text(en=msg("advise.rule_default", "en"), ko=msg("advise.rule_default", "ko"))
     )
     advice = decide(chosen, rules)
-    return recommendation(chosen, advice, rules, lang)
+    reply = recommendation(chosen, advice, rules, lang)
+    return with_need_buttons(reply, chosen, list(known.values()), lang)
+
+
+def need_argv(needs: list[Need]) -> list[str]:
+    return [word for need in needs for word in ("--need", need.key)]
+
+
+def need_button(chosen: list[Need], need: Need, lang: Language) -> Action:
+    """A deciding question as a button: a click re-runs advise with this need added, in place."""
+    return command_button(ADVISE_NEED, need.question.in_(lang), need_argv([*chosen, need]), lang, refine=True)
+
+
+def with_need_buttons(reply: Reply, chosen: list[Need], needs: list[Need], lang: Language) -> Reply:
+    """The needs not chosen yet, as buttons: each click refines the advice by one need."""
+    buttons = [need_button(chosen, need, lang) for need in needs if need not in chosen]
+    if not buttons:
+        return reply
+    sections = [*reply.sections, Section(text=msg("slack.advise.pick", lang))]
+    return reply.model_copy(update={"sections": sections, "actions": [*reply.actions, *buttons]})
 
 
 def default_rules() -> AdviceRules:
@@ -126,14 +145,7 @@ def questions(needs: list[Need], lang: Language) -> Reply:
                 table=Table(columns=[msg(f"advise.col.{c}", lang) for c in ("need", "question", "mode")], rows=rows)
             ),
         ],
-        actions=[
-            Action(
-                action_id=ADVISE_NEED,
-                label=n.question.in_(lang),
-                value=json.dumps({"needs": [n.key], "lang": lang}, separators=(",", ":")),
-            )
-            for n in needs
-        ],
+        actions=[need_button([], n, lang) for n in needs],
         data={
             "mode": None,
             "needs": [],

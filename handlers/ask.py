@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import Args, command, positional
 from handlers.reply import Action, Reply, Section, error_reply
 from knowledge import KnowledgeBase, Language
 from knowledge.search import Match, SearchResult, language_of, search
@@ -19,14 +19,20 @@ MAX_JUNK_SHARE = 0.3
 SUGGESTED = ("help", "compare", "limits", "checklist", "advise")
 
 
+@dataclass(frozen=True)
+class AskArgs(Args):
+    question: list[str] = positional(nargs="*", help="the question, in Korean or English")
+
+
 @command(
     "ask",
     usage='ask "QUESTION"',
     en="Answer a question about Istio sidecar / ambient modes from the knowledge base.",
     ko="Istio sidecar / ambient 모드에 대한 질문에 지식 베이스로 답합니다.",
-    args=[arg("question", nargs="*", help="the question, in Korean or English")],
+    example='ask "how do I roll back to sidecars?"',
+    free_text=True,
 )
-def ask(args: argparse.Namespace, ctx: Context) -> Reply:
+def ask(args: AskArgs, ctx: Context) -> Reply:
     raw = " ".join(args.question)
     question, junk = strip_junk(raw)
     lang: Language = language_of(question) if question else ctx.language

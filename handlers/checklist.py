@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import Args, command, positional
 from handlers.reply import Action, Reply, Section, Table, error_reply
 from knowledge import Language
 from knowledge.schema import Checklist
+
+
+@dataclass(frozen=True)
+class ChecklistArgs(Args):
+    name: str | None = positional(nargs="?", help="which checklist; none lists them")
 
 
 @command(
@@ -17,9 +22,9 @@ from knowledge.schema import Checklist
     usage="checklist [sidecar|ambient|migration|ambient-migration]",
     en="Checklists for sidecar mode, ambient mode and migration.",
     ko="sidecar 모드, ambient 모드, 마이그레이션 체크리스트를 보여줍니다.",
-    args=[arg("name", nargs="?", help="which checklist; none lists them")],
+    example="checklist migration",
 )
-def checklist(args: argparse.Namespace, ctx: Context) -> Reply:
+def checklist(args: ChecklistArgs, ctx: Context) -> Reply:
     lang = ctx.language
     lists = ctx.kb.checklists
     if not args.name:

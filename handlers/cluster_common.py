@@ -11,14 +11,23 @@ from cluster.analysis.findings import Finding, render
 from cluster.analysis.version import fmt, parse_version
 from handlers.context import Context
 from handlers.messages import msg
+from handlers.registry import Args, positional
 from handlers.reply import FindingItem, Reply, Section, Table, error_reply
 
 # RFC 1123 label, as Kubernetes requires of namespace names.
 NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-def namespace_arg(help_: str = "a namespace (default: all)") -> dict[str, Any]:
-    return {"nargs": "?", "default": None, "help": help_}
+def namespace_arg(help_: str = "a namespace (default: all)") -> Any:
+    """The optional NAMESPACE positional every cluster command shares (a model field)."""
+    return positional(nargs="?", names="namespace", help=help_)
+
+
+@dataclass(frozen=True)
+class NamespaceArgs(Args):
+    """`COMMAND [NAMESPACE]`: the arguments of the reading commands."""
+
+    namespace: str | None = namespace_arg()
 
 
 @dataclass

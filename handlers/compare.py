@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import command
+from handlers.registry import NoArgs, command
 from handlers.reply import Reply, Section, Table
 from knowledge import Language
 from knowledge.schema import ComparisonRow
@@ -18,7 +16,7 @@ from knowledge.schema import ComparisonRow
     en="Sidecar vs ambient comparison table, with measured figures.",
     ko="Sidecar vs Ambient 비교표와 실측 수치를 보여줍니다.",
 )
-def compare(args: argparse.Namespace, ctx: Context) -> Reply:
+def compare(args: NoArgs, ctx: Context) -> Reply:
     lang = ctx.language
     comparison = ctx.kb.comparison
     sections = [Section(table=table(comparison.rows, lang))]

@@ -35,6 +35,16 @@ class Context:
     """The conversation is already about the mesh (a migration thread): `ask` needs fewer mesh words."""
     kernel_min: str = "5.8"
     """Nodes with an older kernel get the `kernel-too-old` finding (MESHBOT_KERNEL_MIN)."""
+    surface: str = "cli"
+    """Where the request came from: cli, slack or scheduler (for the audit trail)."""
+    team: str | None = None
+    """The Slack workspace it came from, when it came from Slack."""
+    request_id: str = ""
+    """Ties the audit row to the logs of one request."""
+    visible: list[str] | None = None
+    """Namespaces this request may see (a channel limited to some); None: all."""
+    min_digest_interval: float = 3600.0
+    """Digest schedules may not run more often than this many seconds (MESHBOT_MIN_DIGEST_INTERVAL)."""
     _snapshot: Snapshot | None = field(default=None, repr=False)
 
     def snapshot(self) -> Snapshot:

@@ -7,8 +7,8 @@ a daily digest only gets a new message when there is news, and the old one never
 
 from __future__ import annotations
 
-import argparse
 import re
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
@@ -17,10 +17,10 @@ from handlers.digest_compose import compose
 from handlers.digest_model import DigestState, diff
 from handlers.mesh_facts import analysis_of, digest_state
 from handlers.messages import msg
-from handlers.ports import Delivery, DeliveryError, StatePort
-from handlers.registry import UsageError, arg, command
+from handlers.ports import Delivery, DeliveryError, StatePort, Subscription
+from handlers.registry import Args, UsageError, command, option, positional
 from handlers.reply import Reply, Section, Table
-from handlers.schedules import ScheduleError, split_schedule, trigger_for
+from handlers.schedules import ScheduleError, shortest_gap, split_schedule, trigger_for
 
 DEFAULT_SCHEDULE = "@weekdays"
 SLACK_CHANNEL = re.compile(r"^<#(?P<id>[CGD][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -78,6 +78,44 @@ def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     return reply, delivery
 
 
+CHANGES_STATE = frozenset({"subscribe", "unsubscribe", "now"})
+"""Actions that post or change subscriptions (an operator's, in Slack); `list` only reads."""
+
+
+@dataclass(frozen=True)
+class DigestArgs(Args):
+    action: str = positional(choices=["subscribe", "unsubscribe", "list", "now"], help="what to do")
+    words: list[str] = positional(nargs="*", help="channel, schedule (cron, @daily, every 6h) and namespaces")
+    channel: str | None = option("--channel", help="channel id or #name (default: where the command was asked)")
+
+    def named_channel(self) -> tuple[str | None, list[str]]:
+        """The channel the words or --channel name (a leading `<#C…>` or `#name`), and the words after it."""
+        words = list(self.words)
+        if words and channel_word(words[0]):
+            return channel_word(words.pop(0)), words
+        return self.channel, words
+
+    def schedule(self) -> str | None:
+        if self.action != "subscribe":
+            return None
+        return split_schedule(self.named_channel()[1])[0] or DEFAULT_SCHEDULE
+
+    def namespaces(self) -> list[str]:
+        rest = self.named_channel()[1]
+        if self.action == "subscribe":
+            return split_schedule(rest)[1]
+        return rest if self.action == "now" else []
+
+    def channels(self) -> list[str]:
+        named = self.named_channel()[0]
+        return [named] if named else []
+
+    def scope(self) -> list[str] | None:
+        if self.action in ("list", "unsubscribe"):
+            return []  # reads subscriptions, not the cluster (and only those this channel may see)
+        return self.namespaces() or None
+
+
 @command(
     "digest",
     usage=(
@@ -86,19 +124,14 @@ def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     ),
     en="Scheduled mTLS/migration digests for a channel: subscribe, unsubscribe, list, or post one now.",
     ko="채널에 mTLS/마이그레이션 다이제스트를 정기적으로 올립니다: 구독, 해지, 목록, 지금 올리기.",
-    args=[
-        arg("action", choices=["subscribe", "unsubscribe", "list", "now"], help="what to do"),
-        arg("words", nargs="*", help="channel, schedule (cron, @daily, every 6h) and namespaces"),
-        arg("--channel", help="channel id or #name (default: where the command was asked)"),
-    ],
+    example="digest subscribe #mesh-ops @weekdays payments",
     reads_cluster=True,
+    changes_state=lambda args: args.action in CHANGES_STATE,
+    uses_store=True,
 )
-def digest(args: argparse.Namespace, ctx: Context) -> Reply:
+def digest(args: DigestArgs, ctx: Context) -> Reply:
     state = state_of(ctx)
-    words: list[str] = list(args.words)
-    named: str | None = args.channel  # a channel the user named (`list` then shows only its subscriptions)
-    if words and channel_word(words[0]):
-        named = channel_word(words.pop(0))
+    named, words = args.named_channel()  # a channel the user named (`list` then shows only its subscriptions)
     channel = named or ctx.channel
     if args.action == "list":
         return _list(state, named, ctx)
@@ -107,8 +140,15 @@ def digest(args: argparse.Namespace, ctx: Context) -> Reply:
     if not channel:
         raise UsageError(msg("digest.need_channel", ctx.language))
     if args.action == "subscribe":
-        return _subscribe(state, words, channel, ctx)
-    return _now(words, channel, ctx)
+        return _subscribe(state, args.schedule() or DEFAULT_SCHEDULE, args.namespaces(), channel, ctx)
+    return _now(args.namespaces(), channel, ctx)
+
+
+def visible(sub: Subscription, ctx: Context) -> bool:
+    """What the asking channel may see: its own subscriptions, and those within its namespaces."""
+    if ctx.visible is None or sub.channel == ctx.channel:
+        return True
+    return bool(sub.namespaces) and set(sub.namespaces) <= set(ctx.visible)
 
 
 def _notice(text: str, ctx: Context, **data: object) -> Reply:
@@ -119,7 +159,7 @@ def _notice(text: str, ctx: Context, **data: object) -> Reply:
 
 def _list(state: StatePort, channel: str | None, ctx: Context) -> Reply:
     lang = ctx.language
-    subs = state.subscriptions(channel)
+    subs = [s for s in state.subscriptions(channel) if visible(s, ctx)]
     if not subs:
         return _notice(msg("digest.list.empty", lang), ctx, subscriptions=[])
     cols = [msg(f"digest.col.{c}", lang) for c in ("id", "channel", "schedule", "namespaces")]
@@ -135,25 +175,27 @@ def _list(state: StatePort, channel: str | None, ctx: Context) -> Reply:
 def _unsubscribe(state: StatePort, words: list[str], channel: str | None, ctx: Context) -> Reply:
     lang = ctx.language
     if words and words[0].isdigit():
-        gone = state.unsubscribe(subscription_id=int(words[0]))
+        chosen = [s for s in state.subscriptions() if s.id == int(words[0]) and visible(s, ctx)]
     elif channel:
-        gone = state.unsubscribe(channel=channel)
+        chosen = [s for s in state.subscriptions(channel) if visible(s, ctx)]
     else:
         raise UsageError(msg("digest.need_channel", lang))
+    gone = [s for sub in chosen for s in state.unsubscribe(subscription_id=sub.id)]
     ids = ", ".join(str(s.id) for s in gone)
     text = msg("digest.unsubscribed", lang, ids=ids) if gone else msg("digest.none_to_remove", lang)
     return _notice(text, ctx, removed=[s.id for s in gone])
 
 
-def _subscribe(state: StatePort, words: list[str], channel: str, ctx: Context) -> Reply:
+def _subscribe(state: StatePort, schedule: str, words: list[str], channel: str, ctx: Context) -> Reply:
     lang = ctx.language
-    schedule, rest = split_schedule(words)
-    schedule = schedule or DEFAULT_SCHEDULE
     try:
-        trigger_for(schedule)
+        gap = shortest_gap(trigger_for(schedule))
     except ScheduleError as exc:
         raise UsageError(msg("digest.bad_schedule", lang, schedule=schedule, error=str(exc))) from None
-    namespaces = namespaces_of(rest, ctx)
+    if gap.total_seconds() < ctx.min_digest_interval:
+        minimum = f"{ctx.min_digest_interval:g}s"
+        raise UsageError(msg("digest.too_often", lang, schedule=schedule, minimum=minimum))
+    namespaces = namespaces_of(words, ctx)
     sub = state.subscribe(channel, schedule, namespaces, ctx.user, lang)
     scope = msg("digest.scope", lang, namespaces=", ".join(f"`{n}`" for n in namespaces)) if namespaces else ""
     text = msg("digest.subscribed", lang, channel=channel, id=sub.id, schedule=schedule, scope=scope)

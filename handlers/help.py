@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import COMMANDS, arg, command
+from handlers.registry import COMMANDS, Args, command, positional
 from handlers.reply import Reply, Section, Table
+
+
+@dataclass(frozen=True)
+class HelpArgs(Args):
+    topic: str | None = positional(nargs="?", help="a command name")
 
 
 @command(
@@ -15,9 +20,9 @@ from handlers.reply import Reply, Section, Table
     usage="help [COMMAND]",
     en="List the commands, or explain one.",
     ko="명령어 목록을 보여주거나 하나를 설명합니다.",
-    args=[arg("topic", nargs="?", help="a command name")],
+    example="help status",
 )
-def help_(args: argparse.Namespace, ctx: Context) -> Reply:
+def help_(args: HelpArgs, ctx: Context) -> Reply:
     lang = ctx.language
     names = [args.topic] if args.topic in COMMANDS else sorted(COMMANDS)
     rows = [[COMMANDS[n].usage, COMMANDS[n].summary(lang)] for n in names]

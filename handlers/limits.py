@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import Args, command, positional
 from handlers.reply import Reply, Section, Table, error_reply
 from knowledge import Language
 from knowledge.schema import Limitation
+
+
+@dataclass(frozen=True)
+class LimitsArgs(Args):
+    feature: list[str] = positional(nargs="*", help="a feature key or name, e.g. envoyfilter, lua, hostnetwork")
 
 
 @command(
@@ -17,9 +22,9 @@ from knowledge.schema import Limitation
     usage="limits [FEATURE]",
     en="What ambient mode does not support yet, and the alternative (or one feature).",
     ko="ambient 모드의 미지원/제한 기능과 대안을 보여줍니다 (또는 기능 하나).",
-    args=[arg("feature", nargs="*", help="a feature key or name, e.g. envoyfilter, lua, hostnetwork")],
+    example="limits envoyfilter",
 )
-def limits(args: argparse.Namespace, ctx: Context) -> Reply:
+def limits(args: LimitsArgs, ctx: Context) -> Reply:
     lang = ctx.language
     wanted = " ".join(args.feature).strip()
     if not wanted:

@@ -8,8 +8,9 @@ tick the checklist items the cluster shows done; phase timers remind there once 
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import hashlib
+from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.digest import NAMESPACE, state_of
@@ -18,11 +19,40 @@ from handlers.messages import msg
 from handlers.migration_phases import due_reminder, phase, phases
 from handlers.migration_progress import checklist_text, progress_lines, tick
 from handlers.ports import DeliveryError, MigrationRecord, StatePort
-from handlers.registry import COMMANDS, UsageError, arg, command, parse
+from handlers.registry import COMMANDS, Args, UsageError, command, option, parse, positional
 from handlers.reply import Reply, Section
 from knowledge import Language
 
 ACTIONS = ["start", "status", "check", "phase", "done", "rollback"]
+CHANGES_STATE = frozenset({"start", "phase", "done", "rollback"})
+"""Actions that change a migration (an operator's, in Slack); status and check only read it."""
+
+
+@dataclass(frozen=True)
+class MigrateArgs(Args):
+    action: str = positional(choices=ACTIONS, help="what to do")
+    words: list[str] = positional(nargs="*", help="[N] NAMESPACE (filled in inside a migration thread)")
+    channel: str | None = option(
+        "--channel", names="channel", help="channel for the migration thread (default: where the command was asked)"
+    )
+
+    def phase_word(self) -> str | None:
+        """`migrate phase N NAMESPACE`: the N."""
+        return self.words[0] if self.action == "phase" and self.words else None
+
+    def namespace(self) -> str | None:
+        rest = self.words[1:] if self.action == "phase" else self.words
+        return rest[0] if rest else None
+
+    def namespaces(self) -> list[str]:
+        namespace = self.namespace()
+        return [namespace] if namespace else []
+
+    def takes_namespace(self) -> bool:
+        return True
+
+    def with_namespace(self, namespace: str) -> MigrateArgs:
+        return self if self.namespace() else dataclasses.replace(self, words=[*self.words, namespace])
 
 
 def _phase_text(number: int, namespace: str, language: Language) -> str:
@@ -63,17 +93,15 @@ def root_message(namespace: str, observation: Observation, ticked: dict[str, boo
     return Reply(title=msg("migrate.root.title", lang, namespace=namespace), sections=sections, language=lang)
 
 
-def _resolve(args: argparse.Namespace, ctx: Context, state: StatePort) -> tuple[str, int | None]:
+def _resolve(args: MigrateArgs, ctx: Context, state: StatePort) -> tuple[str, int | None]:
     """The namespace (from the words, or the migration thread asked in) and the phase number for `phase`."""
-    words: list[str] = list(args.words)
     number: int | None = None
     if args.action == "phase":
-        if not words or not words[0].isdigit():
+        word = args.phase_word()
+        if word is None or not word.isdigit() or phase(int(word)) is None:
             raise UsageError(msg("migrate.bad_phase", ctx.language, total=len(phases().phases)))
-        number = int(words.pop(0))
-        if phase(number) is None:
-            raise UsageError(msg("migrate.bad_phase", ctx.language, total=len(phases().phases)))
-    namespace = words[0] if words else None
+        number = int(word)
+    namespace = args.namespace()
     if namespace is None and ctx.channel and ctx.thread_ts:
         record = state.migration_for_thread(ctx.channel, ctx.thread_ts)
         namespace = record.namespace if record else None
@@ -231,14 +259,12 @@ def status(record: MigrationRecord, ctx: Context, state: StatePort) -> Reply:
     usage="migrate start|status|check|done|rollback NAMESPACE | migrate phase N NAMESPACE",
     en="Track one namespace's migration to ambient in a Slack thread: progress, checklist, phase timers.",
     ko="네임스페이스 하나의 ambient 마이그레이션을 Slack 스레드에서 추적합니다: 진행, 체크리스트, 단계 타이머.",
-    args=[
-        arg("action", choices=ACTIONS, help="what to do"),
-        arg("words", nargs="*", help="[N] NAMESPACE (filled in inside a migration thread)"),
-        arg("--channel", help="channel for the migration thread (default: where the command was asked)"),
-    ],
+    example="migrate start payments",
     reads_cluster=True,
+    changes_state=lambda args: args.action in CHANGES_STATE,
+    uses_store=True,
 )
-def migrate(args: argparse.Namespace, ctx: Context) -> Reply:
+def migrate(args: MigrateArgs, ctx: Context) -> Reply:
     try:
         return _migrate(args, ctx)
     except DeliveryError as exc:  # Slack kept failing after every retry: say so, never a traceback
@@ -253,7 +279,7 @@ def migrate(args: argparse.Namespace, ctx: Context) -> Reply:
         )
 
 
-def _migrate(args: argparse.Namespace, ctx: Context) -> Reply:
+def _migrate(args: MigrateArgs, ctx: Context) -> Reply:
     lang = ctx.language
     state = state_of(ctx)
     namespace, number = _resolve(args, ctx, state)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table
+from handlers.cluster_common import NamespaceArgs, finding_items, finding_json, scope, source_notes, table
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import command
 from handlers.reply import Reply, Section
 
 MTLS_CODES = frozenset({"strict-with-unmeshed-pods", "mtls-disable-unsupported"})
@@ -19,10 +18,11 @@ MTLS_CODES = frozenset({"strict-with-unmeshed-pods", "mtls-disable-unsupported"}
     usage="mtls [NAMESPACE]",
     en="Effective mTLS (STRICT/PERMISSIVE/DISABLE) per namespace and workload, and which PeerAuthentication decided.",
     ko="네임스페이스·워크로드별 실효 mTLS(STRICT/PERMISSIVE/DISABLE)와 이를 결정한 PeerAuthentication.",
-    args=[arg("namespace", **namespace_arg())],
+    example="mtls payments",
     reads_cluster=True,
+    follow_ups=("plan",),
 )
-def mtls(args: argparse.Namespace, ctx: Context) -> Reply:
+def mtls(args: NamespaceArgs, ctx: Context) -> Reply:
     found = scope(ctx, args.namespace)
     if isinstance(found, Reply):
         return found

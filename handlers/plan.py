@@ -5,13 +5,13 @@ JSON: {"namespace", "mode", "verdict", "fix_first": [finding], "steps": [{"title
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 
 from cluster.analysis.plan import plan as build_plan
 from handlers.cluster_common import finding_items, finding_json, scope, source_notes
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import Args, command, positional
 from handlers.reply import Action, Reply, Section
 
 
@@ -19,15 +19,20 @@ def _code(commands: list[str]) -> str:
     return "```\n" + "\n".join(commands) + "\n```" if commands else ""
 
 
+@dataclass(frozen=True)
+class PlanArgs(Args):
+    namespace: str = positional(names="namespace", help="the namespace to migrate")
+
+
 @command(
     "plan",
     usage="plan NAMESPACE",
     en="Step-by-step sidecar -> ambient migration for a namespace, with the exact commands and a rollback.",
     ko="네임스페이스의 sidecar → ambient 전환 단계를 정확한 명령어와 롤백 방법까지 보여줍니다.",
-    args=[arg("namespace", help="the namespace to migrate")],
+    example="plan payments",
     reads_cluster=True,
 )
-def plan(args: argparse.Namespace, ctx: Context) -> Reply:
+def plan(args: PlanArgs, ctx: Context) -> Reply:
     found = scope(ctx, args.namespace, candidates_only=True)
     if isinstance(found, Reply):
         return found

@@ -31,6 +31,20 @@ class DeliveryError(Exception):
         return msg(self.key, language) if self.key else str(self)
 
 
+class AuditRow(BaseModel):
+    """One audit row as `meshbot audit` shows it."""
+
+    at: datetime
+    user: str
+    channel: str
+    command: str
+    arguments: dict[str, Any] = {}
+    target_channel: str | None = None
+    outcome: str
+    request_id: str = ""
+    surface: str = ""
+
+
 class Subscription(BaseModel):
     id: int
     channel: str
@@ -119,6 +133,21 @@ class StatePort(DigestPort, MigrationPort, Protocol):
 
     def now(self) -> datetime: ...
 
-    def audit(self, *, user: str, channel: str, command: str, outcome: str) -> None:
-        """Remember who ran what, where, and how it ended (the audit trail)."""
+    def audit(
+        self,
+        *,
+        user: str,
+        channel: str,
+        command: str,
+        outcome: str,
+        arguments: dict[str, Any] | None = None,
+        target_channel: str | None = None,
+        request_id: str = "",
+        surface: str = "",
+    ) -> None:
+        """Remember who ran what (with its arguments), where, for which channel, and how it ended."""
+        ...
+
+    def audit_rows(self, since: datetime) -> list[AuditRow]:
+        """The audit trail since `since`, oldest first (rows past the retention are gone)."""
         ...

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 from typing import Any
 
-from cluster.analysis.verdict import reaches
+from cluster.analysis.verdict import Verdict, reaches
 from cluster.analysis.version import fmt
 from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text
 from handlers.context import Context
 from handlers.messages import msg
 from handlers.precheck_summary import summary_section
-from handlers.registry import arg, command
+from handlers.registry import Args, command, option
 from handlers.reply import Action, Reply, Section
 
 EXIT_VERDICT = 1
 MAX_PLAN_BUTTONS = 5
+
+
+@dataclass(frozen=True)
+class PrecheckArgs(Args):
+    namespace: str | None = namespace_arg()
+    fail_on: Verdict | None = option(
+        "--fail-on",
+        choices=["blocked", "needs-waypoint"],
+        help="exit non-zero when a namespace reaches this verdict (needs-waypoint also fails on blocked)",
+    )
 
 
 @command(
@@ -23,18 +33,11 @@ MAX_PLAN_BUTTONS = 5
     usage="precheck [NAMESPACE] [--fail-on blocked|needs-waypoint]",
     en="Ambient readiness per namespace: blockers, waypoint needs and warnings, with a verdict.",
     ko="네임스페이스별 ambient 준비 상태: 차단 요소, waypoint 필요 여부, 경고와 판정.",
-    args=[
-        arg("namespace", **namespace_arg()),
-        arg(
-            "--fail-on",
-            choices=["blocked", "needs-waypoint"],
-            default=None,
-            help="exit non-zero when a namespace reaches this verdict (needs-waypoint also fails on blocked)",
-        ),
-    ],
+    example="precheck payments --fail-on blocked",
     reads_cluster=True,
+    follow_ups=("plan",),
 )
-def precheck(args: argparse.Namespace, ctx: Context) -> Reply:
+def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
     found = scope(ctx, args.namespace, candidates_only=True)
     if isinstance(found, Reply):
         return found

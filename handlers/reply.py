@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -62,3 +63,15 @@ def error_reply(message: str, *, language: Literal["ko", "en"] = "en", exit_code
         error=True,
         exit_code=exit_code,
     )
+
+
+def command_button(
+    command: str, label: str, argv: list[str], language: Literal["ko", "en"], *, refine: bool = False
+) -> Action:
+    """A button that runs `command argv` when clicked, on any surface that renders buttons.
+
+    Its value is what the surface needs to run it without knowing the command: the words, the answer's
+    language, and whether the answer replaces the clicked message (a refinement) or comes as a new one.
+    """
+    value = json.dumps({"argv": argv, "lang": language, "refine": refine}, ensure_ascii=False, separators=(",", ":"))
+    return Action(action_id=command, label=label, value=value)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from cluster.analysis.savings import savings as estimate
-from handlers.cluster_common import namespace_arg, scope, source_notes, table
+from handlers.cluster_common import NamespaceArgs, scope, source_notes, table
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import command
 from handlers.reply import Reply, Section
 
 
@@ -21,10 +19,11 @@ def _n(value: float) -> str:
     usage="savings [NAMESPACE]",
     en="Estimate the memory and CPU requests saved by moving the sidecars to ambient.",
     ko="sidecar를 ambient로 옮기면 줄어드는 메모리·CPU 요청량을 추정합니다.",
-    args=[arg("namespace", **namespace_arg())],
+    example="savings payments",
     reads_cluster=True,
+    follow_ups=("plan",),
 )
-def savings(args: argparse.Namespace, ctx: Context) -> Reply:
+def savings(args: NamespaceArgs, ctx: Context) -> Reply:
     found = scope(ctx, args.namespace)
     if isinstance(found, Reply):
         return found

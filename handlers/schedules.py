@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -83,3 +83,25 @@ def split_schedule(words: Sequence[str]) -> tuple[str | None, list[str]]:
     if count >= 5:
         return " ".join(words[:count]), list(words[count:])
     return None, list(words)
+
+
+def shortest_gap(trigger: BaseTrigger, *, samples: int = 400) -> timedelta:
+    """The shortest time between two runs of `trigger` (an interval's own; a crontab's over its next runs).
+
+    `*/5 * * * * *` runs every five seconds; `0 9 * * 1-5` at least a day apart. 400 runs of a crontab
+    cover a whole day for anything that runs more often than every four minutes.
+    """
+    if isinstance(trigger, IntervalTrigger):
+        return timedelta(seconds=trigger.interval_length)
+    start = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday: weekday schedules start with their shortest gap
+    previous = trigger.get_next_fire_time(None, start)
+    shortest = timedelta(days=366)
+    for _ in range(samples):
+        if previous is None:
+            break
+        following = trigger.get_next_fire_time(previous, previous + timedelta(microseconds=1))
+        if following is None:
+            break
+        shortest = min(shortest, following - previous)
+        previous = following
+    return shortest

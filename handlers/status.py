@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from cluster.analysis.modes import redirection_pending
 from cluster.analysis.version import fmt
-from handlers.cluster_common import Scope, namespace_arg, scope, source_notes, table, version_text
+from handlers.cluster_common import NamespaceArgs, Scope, scope, source_notes, table, version_text
 from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import arg, command
+from handlers.registry import command
 from handlers.reply import Action, Reply, Section
 
 
@@ -19,10 +18,11 @@ from handlers.reply import Action, Reply, Section
     usage="status [NAMESPACE]",
     en="Data-plane mode per namespace: pods with a sidecar, in ambient or without a proxy; waypoints; mTLS.",
     ko="네임스페이스별 데이터 플레인 모드: sidecar/ambient/프록시 없는 Pod 수, waypoint, mTLS.",
-    args=[arg("namespace", **namespace_arg())],
+    example="status payments",
     reads_cluster=True,
+    follow_ups=("plan",),
 )
-def status(args: argparse.Namespace, ctx: Context) -> Reply:
+def status(args: NamespaceArgs, ctx: Context) -> Reply:
     found = scope(ctx, args.namespace)
     if isinstance(found, Reply):
         return found

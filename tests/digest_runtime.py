@@ -24,6 +24,7 @@ def bot_env(slack: SlackDouble, db: Path, **extra: str) -> dict[str, str]:
         MESHBOT_DATABASE_URL=f"sqlite:///{db}",
         MESHBOT_LOG_FORMAT="text",
         MESHBOT_SLACK_BACKOFF="0.05",
+        MESHBOT_MIN_DIGEST_INTERVAL="1",  # the tests run schedules of seconds
         **extra,
     )
     return env

@@ -59,6 +59,8 @@ class SlackDouble:
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.socket_url: str | None = None
+        self.usergroups: dict[str, list[str]] = {}
+        """User-group id (S…) -> member ids, as `usergroups.users.list` answers them."""
         self._faults: dict[str, list[tuple[int, str, int | None]]] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
@@ -229,6 +231,12 @@ class SlackDouble:
         if method == "files.completeUploadExternal":
             files = body.get("files") or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        if method == "usergroups.users.list":
+            # https://docs.slack.dev/reference/methods/usergroups.users.list: {"ok": true, "users": [...]}
+            members = self.usergroups.get(str(body.get("usergroup") or ""))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(members)}
         if method == "apps.connections.open":
             if self.socket_url is None:
                 return {"ok": False, "error": "socket_mode_not_enabled"}

@@ -107,7 +107,7 @@ def test_no_flags_lists_the_deciding_questions_as_actions(
     assert len(reply.actions) == len(kb.decision.needs)
     first = reply.actions[0]
     assert first.action_id == ADVISE_NEED and first.label == kb.decision.needs[0].question.ko
-    assert json.loads(first.value) == {"needs": [kb.decision.needs[0].key], "lang": "ko"}
+    assert json.loads(first.value) == {"argv": ["--need", kb.decision.needs[0].key], "lang": "ko", "refine": True}
 
 
 def test_unknown_need_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -200,6 +200,7 @@ def test_digest_commands_through_the_slack_app(slack: SlackDouble, tmp_path: Pat
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        operators="UALICE",  # slash_form's user: subscribing and posting are an operator's
     )
     dump = write_cluster(tmp_path / "cluster.yaml")
     state = build_state(settings)

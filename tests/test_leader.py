@@ -56,7 +56,7 @@ def test_one_leader_takeover_after_expiry_and_the_old_leader_stops_at_once(api: 
     assert not b.step()
     clock.t += 0.2
     assert b.step()  # 3.1 s without a renewal as b observed it: b takes the lease
-    lease = api.read_namespaced_lease("meshbot-leader", "meshbot")  # type: ignore[attr-defined]
+    lease = api.api.read_namespaced_lease("meshbot-leader", "meshbot")  # type: ignore[attr-defined]
     assert lease.spec.holder_identity == "b" and lease.spec.lease_transitions == 1
     assert not a.step()  # a sees another holder and stops leading at once
     assert log == ["a start", "b start", "a stop"]
@@ -138,7 +138,7 @@ def test_a_replica_that_cannot_start_scheduling_gives_the_lease_back(api: object
     a = elector(api, "a", clock, log)
     a.on_started_leading = broken
     assert not a.step()
-    lease = api.read_namespaced_lease("meshbot-leader", "meshbot")  # type: ignore[attr-defined]
+    lease = api.api.read_namespaced_lease("meshbot-leader", "meshbot")  # type: ignore[attr-defined]
     assert lease.spec.holder_identity is None  # released: another replica may take it at once
     b = elector(api, "b", clock, log)
     assert b.step() and log == ["b start"]

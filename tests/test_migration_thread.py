@@ -18,7 +18,7 @@ from bot.runtime import Runtime, build_state
 from bot.scheduler import MeshScheduler
 from bot.state import BotState
 from cluster.dump import read_dump
-from handlers.threads import run_in_thread
+from handlers import Pipeline
 from knowledge import default as default_knowledge
 
 CHANNEL = "CMIGRATE"
@@ -88,14 +88,14 @@ def test_start_ask_in_the_thread_progress_and_ticks(
 
     # Asked in the thread: the namespace is filled in; knowledge answers use it in their commands.
     ctx = context(state, dump, thread_ts=thread)
-    status = run_in_thread("migrate", ["status"], ctx)
+    status = Pipeline().run_words("migrate", ["status"], ctx)
     assert status.data["migration"]["namespace"] == "payments" and "Phase 1/4" in status.sections[0].text
-    mode = run_in_thread("status", [], ctx)
+    mode = Pipeline().run_words("status", [], ctx)
     assert [n["name"] for n in mode.data["namespaces"]] == ["payments"]
-    rollback = run_in_thread("ask", ["how do I roll back to sidecar?"], ctx)
+    rollback = Pipeline().run_words("ask", ["how do I roll back to sidecar?"], ctx)
     body = "\n".join(s.text for s in rollback.sections)
     assert "kubectl label namespace payments istio-injection=enabled" in body and "namespace production" not in body
-    outside = run_in_thread("ask", ["how do I roll back to sidecar?"], context(state, dump))
+    outside = Pipeline().run_words("ask", ["how do I roll back to sidecar?"], context(state, dump))
     assert "namespace production" in "\n".join(s.text for s in outside.sections)  # elsewhere the answer is untouched
 
     # The scheduler's progress checks (every second here) post into the thread when the cluster moves.
@@ -183,7 +183,10 @@ def test_through_the_slack_app_start_by_slash_command_then_ask_in_the_thread(
     from tests.slack_double import SIGNING_SECRET, event_body, post_signed, slash_form
 
     settings = load_settings(
-        slack_bot_token=slack.bot_token, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        operators="UALICE",  # slash_form's user: starting a migration is an operator's
     )
     server = Server(settings, "http", read_cluster=partial(read_dump, dump), state=state, host="127.0.0.1", port=0)
     server.start()

@@ -195,15 +195,15 @@ def test_advise_offers_its_questions_as_buttons_and_a_click_adds_a_need(server: 
     first = wait_response(slack, name)
     needs = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert len(needs) == len(default_knowledge().decision.needs)
-    l7 = next(e for e in needs if json.loads(e["value"])["needs"] == ["l7"])
+    l7 = next(e for e in needs if json.loads(e["value"])["argv"] == ["--need", "l7"])
     clicked = rid()
     payload = block_action_payload(slack, l7["action_id"], l7["value"], ephemeral=True, response=clicked)
     assert post_signed(events_url(server), block_action_form(payload))[0] == 200
     refined = wait_response(slack, clicked)
     assert refined["replace_original"] is True
     assert "sidecar" in blob(refined).lower() or "waypoint" in blob(refined).lower()
-    left = [json.loads(e["value"])["needs"] for b in refined["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert left and all(chosen[0] == "l7" and len(chosen) == 2 for chosen in left)  # the next click adds to l7
+    left = [json.loads(e["value"])["argv"] for b in refined["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert left and all(chosen[:2] == ["--need", "l7"] and len(chosen) == 4 for chosen in left)  # adds to l7
 
 
 def test_public_posts_in_channel_and_its_thread_becomes_a_conversation(server: Server, slack: SlackDouble) -> None:

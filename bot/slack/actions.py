@@ -1,4 +1,4 @@
-"""Buttons: "Explain" a finding, "Plan" a namespace, pick a need for `advise`, or run a command follow-up.
+"""Buttons: "Explain" a finding, or run the command a follow-up names (its words in the value).
 
 A button's value comes back from Slack as the user clicked it, so it is parsed defensively: a
 value that does not parse is ignored with a log line, never a crash.
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import shlex
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
 
 from bot.slack.delivery import payload_get
 from bot.slack.render import EXPLAIN, action_name, render
-from bot.slack.routing import ADVISE_NEED, PLAN, Asker, detect_language
+from bot.slack.routing import Asker
 from handlers import COMMANDS, Reply
 from knowledge import Language
 
@@ -44,7 +43,10 @@ def handle(slack: SlackApp, body: dict[str, Any], action: dict[str, Any], respon
     user = str(payload_get(body, "user", "id") or "")
     message_ts = payload_get(body, "message", "ts")
     thread_ts = payload_get(body, "message", "thread_ts") or message_ts
-    asker = Asker(user=user, channel=channel, thread_ts=str(thread_ts) if thread_ts else None)
+    team = payload_get(body, "team", "id") or payload_get(body, "user", "team_id")
+    asker = Asker(
+        user=user, channel=channel, thread_ts=str(thread_ts) if thread_ts else None, team=str(team) if team else None
+    )
     fallback = slack.router.settings.language
     ephemeral = bool(payload_get(body, "container", "is_ephemeral")) or message_ts is None
 
@@ -53,20 +55,11 @@ def handle(slack: SlackApp, body: dict[str, Any], action: dict[str, Any], respon
     if name == EXPLAIN:
         data = _json(value)
         reply = slack.router.explain(str(data.get("kb") or ""), _language(data.get("lang"), fallback))
-    elif name == PLAN:
-        reply = slack.router.run(PLAN, [value], asker, detect_language(value, fallback))
-    elif name == ADVISE_NEED:
-        data = _json(value)
-        needs = [str(n) for n in data.get("needs") or [] if isinstance(n, str)]
-        reply = slack.router.advise(needs, asker, _language(data.get("lang"), fallback))
-        replace = True  # the advice is refined in place, one click at a time
     elif name in COMMANDS:
-        try:
-            argv = shlex.split(value)
-        except ValueError:
-            LOG.warning("button %s has an unreadable value", name)
+        answered = slack.router.button(name, value, asker, fallback)
+        if answered is None:
             return
-        reply = slack.router.run(name, argv, asker, fallback)
+        reply, replace = answered  # a refining button (advise's needs) answers in place
     else:
         LOG.info("ignoring unknown button %s", name)
         return

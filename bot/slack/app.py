@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -113,7 +116,7 @@ def build(
     threads = threads or MemoryThreads()
     slack = SlackApp(
         app=app,
-        router=Router(settings, shared, state=state),
+        router=Router(settings, shared, state=state, members_of=GroupMembers(client, settings.operator_groups_seconds)),
         delivery=Delivery(client, threads),
         threads=threads,
         work=work or Work(),
@@ -123,13 +126,50 @@ def build(
     return slack
 
 
+class GroupMembers:
+    """Who is in a Slack user group (`usergroups.users.list`), cached for `seconds`.
+
+    A lookup that fails counts as "nobody" for that call (the operator check then refuses), and is
+    logged; it is not cached, so the next command asks Slack again.
+    """
+
+    def __init__(self, client: WebClient, seconds: float) -> None:
+        self.client = client
+        self.seconds = seconds
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, group: str) -> frozenset[str]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(group)
+        if cached is not None and now - cached[0] < self.seconds:
+            return cached[1]
+        try:
+            users = self.client.usergroups_users_list(usergroup=group).get("users") or []
+        except (SlackApiError, URLError, OSError) as exc:
+            LOG.warning("cannot list the members of user group %s: %s", group, exc)
+            return frozenset()
+        members = frozenset(str(u) for u in users if isinstance(u, str))
+        with self._lock:
+            self._cache[group] = (now, members)
+        return members
+
+
+WARM_UP_QUESTION = "앰비언트 모드가 뭐야?"
+"""Korean: the tokenizer loads its model on first use (~1.5 s)."""
+
+
 def warm_up(slack: SlackApp) -> None:
     """Load the knowledge base and UI texts and render once before serving: the first commands after a
     (re)start would otherwise pay for it, and its CPU time would delay the acks arriving meanwhile."""
     ctx = slack.router.context(Asker(user="", channel=""), "en", reads_cluster=False)
-    render(handlers.run_text("help", [], ctx))  # not router.run: no metrics or audit line for this
-    if "ask" in COMMANDS:  # the Korean tokenizer loads its model on first use (~1.5 s)
-        render(handlers.run_text("ask", ["앰비언트 모드가 뭐야?"], ctx))
+    for cmd in COMMANDS.values():  # not router.run: no metrics or audit line for this
+        if cmd.reads_cluster or cmd.uses_store:
+            continue
+        render(handlers.run_text(cmd.name, shlex.split(cmd.example)[1:], ctx))
+        if cmd.free_text:
+            render(handlers.run_text(cmd.name, [WARM_UP_QUESTION], ctx))
 
 
 def _listen(slack: SlackApp, settings: Settings) -> None:
@@ -138,7 +178,11 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
     @app.command(settings.command)
     def slash(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         text = str(body.get("text") or "")
-        asker = Asker(user=str(body.get("user_id") or ""), channel=str(body.get("channel_id") or ""))
+        asker = Asker(
+            user=str(body.get("user_id") or ""),
+            channel=str(body.get("channel_id") or ""),
+            team=str(body.get("team_id") or "") or None,
+        )
         first = text.split()[0].lower() if text.split() else ""
         slow = first in COMMANDS and COMMANDS[first].reads_cluster and router.cluster_allowed(asker.channel)
         language = router.command_language(text)
@@ -162,10 +206,10 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
             respond(text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
 
     @app.event("app_mention")
-    def mention(event: dict[str, Any]) -> None:
+    def mention(event: dict[str, Any], context: BoltContext) -> None:
         channel = str(event.get("channel") or "")
         thread = str(event.get("thread_ts") or event.get("ts") or "") or None
-        work.submit(answer_question, str(event.get("text") or ""), event, channel, thread)
+        work.submit(answer_question, str(event.get("text") or ""), _with_team(event, context), channel, thread)
 
     @app.event("message")
     def message(event: dict[str, Any], context: BoltContext) -> None:
@@ -174,6 +218,7 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
         text = str(event.get("text") or "")
         channel = str(event.get("channel") or "")
         thread_ts = event.get("thread_ts")
+        event = _with_team(event, context)
         if event.get("channel_type") == "im":
             work.submit(answer_question, text, event, channel, thread_ts)
             return
@@ -189,7 +234,8 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
             answer_question(text, event, channel, thread_ts)
 
     def answer_question(text: str, event: dict[str, Any], channel: str, thread_ts: str | None) -> None:
-        asker = Asker(user=str(event.get("user") or ""), channel=channel, thread_ts=thread_ts)
+        team = str(event.get("team") or "") or None
+        asker = Asker(user=str(event.get("user") or ""), channel=channel, thread_ts=thread_ts, team=team)
         outcome = router.question(text, asker)
         delivery.answer_in_thread(
             channel,
@@ -209,3 +255,9 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         LOG.error("Slack listener failed: %s", error, exc_info=error)
+
+
+def _with_team(event: dict[str, Any], context: BoltContext) -> dict[str, Any]:
+    """The event with the workspace it came from (the envelope's team_id, where the event itself has none)."""
+    team = context.team_id or event.get("team")
+    return {**event, "team": team} if team else event

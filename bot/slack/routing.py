@@ -1,29 +1,34 @@
 """From Slack words to a handler Reply: commands, questions, permissions, language, metrics and audit.
 
 Nothing here knows Bolt: `app.py` receives the requests and delivers the replies; this module
-decides what runs, for whom, where, and in which language.
+decides what runs, for whom, where, and in which language; it knows no command by name (each
+command's declaration says what it needs: `handlers.registry`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import shlex
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import handlers
-from bot import logs, metrics
+from bot import metrics
+from bot.audit import audit_log, store_sink
 from bot.config import Settings
 from bot.slack.escape import truncate
+from bot.slack.policy import MembersOf, SlackPolicy, notice
 from cluster.snapshot import Snapshot
-from handlers import COMMANDS, Action, Context, Reply, Section, UsageError
+from handlers import COMMANDS, Context, Pipeline, Reply, Section, UsageError
 from handlers.cluster_question import answer_cluster_question
+from handlers.dispatch import AuditRecord, AuditSink, with_follow_ups
 from handlers.messages import msg
 from handlers.ports import StatePort
-from handlers.threads import run_in_thread
 from knowledge import KnowledgeBase, Language
 from knowledge import default as default_knowledge
 
@@ -35,12 +40,8 @@ MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 PUBLIC_FLAG = re.compile(r"(?:^|\s)--public(?=\s|$)")
 LANG_FLAG = re.compile(r"(?:^|\s)--lang(?:=|\s+)(ko|en)(?=\s|$)")
-ADVISE_NEED = "advise.need"
-PLAN = "plan"
 QUESTION_MARK = "❓ "
 MAX_QUOTE = 300
-FREE_TEXT = {"ask"}
-"""Commands whose whole argument is a sentence: taken verbatim, so "what's" needs no quoting."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Asker:
     user: str
     channel: str
     thread_ts: str | None = None
+    team: str | None = None
+    """The workspace the request came from (MESHBOT_SLACK_TEAM_ID refuses others)."""
 
 
 @dataclass
@@ -79,58 +82,24 @@ class Router:
         read_cluster: Callable[[], Snapshot] | None,
         kb: Callable[[], KnowledgeBase] = default_knowledge,
         state: StatePort | None = None,
+        members_of: MembersOf | None = None,
     ) -> None:
         self.settings = settings
         self.read_cluster = read_cluster
         self.kb = kb
         self.state = state
         """The store behind `digest` and `migrate`; None where no store is configured."""
+        self.policy = SlackPolicy(settings, members_of)
+        sinks: list[AuditSink] = [audit_log] if state is None else [audit_log, store_sink(state)]
+        self.pipeline = Pipeline(policy=self.policy, audit_sinks=sinks)
 
     # --- permissions -------------------------------------------------------------------------
 
     def grant(self, channel: str) -> tuple[bool, list[str] | None]:
-        """May this channel run cluster commands, and on which namespaces (None: all)?
-
-        MESHBOT_CLUSTER_CHANNELS lists channel ids, each optionally limited to namespaces:
-        `C0123,C0456:payments|orders`. MESHBOT_CLUSTER_NAMESPACES limits every channel.
-        """
-        everywhere = self.settings.cluster_namespaces
-        channels = self.settings.cluster_channels
-        if channels is None:
-            return True, everywhere
-        for item in channels:
-            channel_id, _, limited = item.partition(":")
-            if channel_id != channel:
-                continue
-            names = [n for n in limited.split("|") if n] or None
-            if names is None:
-                return True, everywhere
-            return True, names if everywhere is None else [n for n in names if n in everywhere]
-        return False, None
+        return self.policy.grant(channel)
 
     def cluster_allowed(self, channel: str) -> bool:
         return self.grant(channel)[0]
-
-    def _refusal(self, asker: Asker, name: str, args: object, language: Language) -> Reply | None:
-        """A polite refusal when this channel or namespace may not be read from Slack, else None."""
-        allowed_here, namespaces = self.grant(asker.channel)
-        if not allowed_here:
-            channels = [c.partition(":")[0] for c in self.settings.cluster_channels or []]
-            # Channel ids in code: the renderer escapes every text, so `<#C…>` links are not available here.
-            where = ", ".join(f"`{c}`" for c in channels) or msg("slack.refused.nowhere", language)
-            return notice(msg("slack.refused.channel", language, channels=where), language)
-        if namespaces is None:
-            return None
-        namespace = getattr(args, "namespace", None)
-        if namespace is None and name == "migrate":
-            words = getattr(args, "words", None) or []
-            namespace = words[-1] if words else None  # `migrate ACTION [N] NAMESPACE`
-        listed = ", ".join(f"`{n}`" for n in namespaces) or "-"
-        if namespace is None:
-            return notice(msg("slack.refused.whole_cluster", language, namespaces=listed), language)
-        if namespace not in namespaces:
-            return notice(msg("slack.refused.namespace", language, namespaces=listed), language)
-        return None
 
     # --- running -------------------------------------------------------------------------------
 
@@ -146,6 +115,10 @@ class Router:
             channel=asker.channel or None,
             thread_ts=asker.thread_ts,
             user=asker.user,
+            surface="slack",
+            team=asker.team,
+            request_id=uuid.uuid4().hex[:16],
+            min_digest_interval=self.settings.min_digest_interval,
         )
 
     def in_migration_thread(self, channel: str, thread_ts: str) -> bool:
@@ -158,44 +131,21 @@ class Router:
             LOG.exception("looking up a migration thread failed")
             return False
 
-    def run(self, name: str, argv: list[str], asker: Asker, language: Language) -> Reply:
-        """Run one command with permission checks, metrics and an audit line; never raises."""
+    def run(self, name: str, argv: list[str], asker: Asker, language: Language, ctx: Context | None = None) -> Reply:
+        """Run one command through the pipeline (parse once, authorize, run, audit), with metrics; never raises."""
         started = time.perf_counter()
-        outcome = "ok"
+        outcome = "failed"
         try:
-            cmd = COMMANDS[name]
-            if cmd.reads_cluster:
-                try:
-                    args: object = handlers.parse(name, argv)
-                except UsageError:
-                    args = None  # run_text answers the usage error itself
-                refusal = self._refusal(asker, name, args, language) if args is not None else None
-                if refusal is None and args is None and not self.cluster_allowed(asker.channel):
-                    refusal = self._refusal(asker, name, None, language)
-                if refusal is not None:
-                    outcome = "refused"
-                    return refusal
-            ctx = self.context(asker, language, reads_cluster=cmd.reads_cluster)
-            reply = run_in_thread(name, argv, ctx)
-            outcome = "error" if reply.error else "ok"
+            if ctx is None:
+                ctx = self.context(asker, language, reads_cluster=COMMANDS[name].reads_cluster)
+            reply = self.pipeline.run_words(name, argv, ctx)
+            outcome = "refused" if "refused" in reply.data else "error" if reply.error else "ok"
             return reply
         except Exception:
-            outcome = "failed"
             LOG.exception("command %s failed", name)
             return notice(msg("slack.failed", language), language, error=True)
         finally:
             metrics.observe_command(name, outcome, time.perf_counter() - started)
-            logs.audit(user=asker.user, channel=asker.channel, command=name, outcome=outcome, surface="slack")
-            self.audit_to_store(asker, name, outcome)
-
-    def audit_to_store(self, asker: Asker, name: str, outcome: str) -> None:
-        """The audit trail in the database too (who ran what, where, when); a store failure never fails a reply."""
-        if self.state is None:
-            return
-        try:
-            self.state.audit(user=asker.user, channel=asker.channel, command=name, outcome=outcome)
-        except Exception:
-            LOG.exception("writing the audit entry failed")
 
     def command_language(self, text: str) -> Language:
         """`--lang ko|en` if given, else Korean for Hangul, else the configured language."""
@@ -203,6 +153,12 @@ class Router:
         if flag:
             return "ko" if flag.group(1) == "ko" else "en"
         return detect_language(text, self.settings.language)
+
+    def words(self, name: str, rest: str) -> list[str]:
+        """A command's words: all the rest when it takes free text, else shell-like words (ValueError: quotes)."""
+        if COMMANDS[name].free_text:
+            return [rest.strip()] if rest.strip() else []
+        return shlex.split(rest.translate(SMART_QUOTES))
 
     def command(self, text: str, asker: Asker) -> Outcome:
         """`/mesh <subcommand> [args] [--public] [--lang ko|en]`; nothing or an unknown name gets help."""
@@ -218,49 +174,48 @@ class Router:
         if name not in COMMANDS:
             argv = [name] if name else []
             return Outcome(self.run("help", argv, asker, language), "help", public)
-        if name in FREE_TEXT:
-            argv = [rest.strip()] if rest.strip() else []
-        else:
-            try:
-                argv = shlex.split(rest.translate(SMART_QUOTES))
-            except ValueError as exc:
-                return Outcome(notice(msg("slack.quoting", language, error=str(exc)), language, error=True), name)
+        try:
+            argv = self.words(name, rest)
+        except ValueError as exc:
+            return Outcome(notice(msg("slack.quoting", language, error=str(exc)), language, error=True), name)
         reply = self.run(name, argv, asker, language)
-        if name in FREE_TEXT and argv:
+        if COMMANDS[name].free_text and argv and "refused" not in reply.data:
             # An ephemeral answer does not show what was typed: quote the question (escaped like all text).
             quoted = Section(text=QUESTION_MARK + truncate(argv[0], MAX_QUOTE))
             reply = reply.model_copy(update={"sections": [quoted, *reply.sections]})
-        if name == "advise" and not argv and not reply.error and not reply.actions:
-            reply = self.with_need_buttons(reply, [], language)
-        elif COMMANDS[name].reads_cluster and not reply.error:
-            reply = with_plan_button(reply, name, argv, language)
         return Outcome(reply, " ".join([name, *argv])[:80], public)
 
     def question(self, text: str, asker: Asker) -> Outcome:
-        """A mention, a DM or a thread reply: a command typed at the bot, a cluster question, or `ask`."""
+        """A mention, a DM or a thread reply: a command typed at the bot, a cluster question, or free text."""
         question = unescape(strip_mentions(text))
         language = detect_language(question, "en")
         if not question:
             return Outcome(self.run("help", [], asker, language), "help", public=True)
         first, _, rest = question.partition(" ")
-        if first.lower() in COMMANDS and first.lower() not in FREE_TEXT and self._parses(first.lower(), rest):
+        name = first.lower()
+        if name in COMMANDS and not COMMANDS[name].free_text and self._parses(name, rest):
             outcome = self.command(question, asker)
             outcome.public = True  # answered where it was asked, like any question
             return outcome
-        reply = self.cluster_question(question, asker, language)
+        free_text = next((c.name for c in COMMANDS.values() if c.free_text), None)
+        ctx = self.context(asker, language, reads_cluster=True)
+        refused = self.policy.admit(ctx)  # a question counts against the rate like a command
+        if refused is not None:
+            self._audit_question(ctx, refused.reason, "refused")
+            return Outcome(refused.reply, free_text or "question", public=True)
+        reply = self.cluster_question(question, asker, ctx)
         if reply is None:
-            if "ask" in COMMANDS:
-                reply = self.run("ask", [question], asker, language)
+            if free_text is not None:
+                reply = self.run(free_text, [question], asker, language, ctx)
             else:
                 reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
-        return Outcome(reply, "ask", public=True)
+        return Outcome(reply, free_text or "question", public=True)
 
-    def cluster_question(self, question: str, asker: Asker, language: Language) -> Reply | None:
+    def cluster_question(self, question: str, asker: Asker, ctx: Context) -> Reply | None:
         """The cluster's answer about a namespace the question names, when this channel may read it."""
         if self.read_cluster is None or not self.cluster_allowed(asker.channel):
             return None
         started = time.perf_counter()
-        ctx = self.context(asker, language, reads_cluster=True)
         try:
             reply = answer_cluster_question(question, ctx, namespaces=self.grant(asker.channel)[1])
         except Exception:
@@ -268,17 +223,34 @@ class Router:
             return None
         if reply is not None:
             namespace, command = reply.data.get("namespace"), reply.data.get("command")
-            if isinstance(namespace, str) and isinstance(command, str) and not reply.error:
-                reply = with_plan_button(reply, command, [namespace], language)
+            if isinstance(namespace, str) and isinstance(command, str) and command in COMMANDS:
+                with contextlib.suppress(UsageError):
+                    reply = with_follow_ups(reply, COMMANDS[command], handlers.parse(command, [namespace]), ctx)
             metrics.observe_command("cluster-question", "error" if reply.error else "ok", time.perf_counter() - started)
-            logs.audit(
-                user=asker.user, channel=asker.channel, command="cluster-question", outcome="ok", surface="slack"
-            )
+            self._audit_question(ctx, "", "error" if reply.error else "ok")
         return reply
+
+    def _audit_question(self, ctx: Context, reason: str, outcome: str) -> None:
+        record = AuditRecord(
+            user=ctx.user,
+            channel=ctx.channel or "",
+            command="cluster-question",
+            arguments={},
+            target_channel=None,
+            outcome=outcome,
+            request_id=ctx.request_id,
+            surface=ctx.surface,
+            reason=reason,
+        )
+        for sink in self.pipeline.audit_sinks:
+            try:
+                sink(record)
+            except Exception:
+                LOG.exception("writing the audit entry failed")
 
     def _parses(self, name: str, rest: str) -> bool:
         try:
-            handlers.parse(name, shlex.split(rest.translate(SMART_QUOTES)))
+            handlers.parse(name, self.words(name, rest))
         except (UsageError, ValueError):
             return False
         return True
@@ -297,56 +269,30 @@ class Router:
             language=language,
         )
 
-    def advise(self, needs: list[str], asker: Asker, language: Language) -> Reply:
-        reply = self.run("advise", need_argv(needs), asker, language)
-        if reply.error:
-            return reply
-        return self.with_need_buttons(reply, needs, language)
+    def button(self, name: str, value: str, asker: Asker, fallback: Language) -> tuple[Reply, bool] | None:
+        """A command button clicked: its value is the command's words, or {"argv", "lang", "refine"}.
 
-    def with_need_buttons(self, reply: Reply, chosen: list[str], language: Language) -> Reply:
-        """`advise` asks its deciding questions as buttons; each click adds a need and re-runs it."""
-        buttons = [
-            Action(
-                action_id=ADVISE_NEED,
-                label=need.question.in_(language),
-                value=json.dumps({"needs": [*chosen, need.key], "lang": language}, separators=(",", ":")),
-            )
-            for need in self.kb().decision.needs
-            if need.key not in chosen
-        ]
-        if not buttons or any(a.action_id == ADVISE_NEED for a in reply.actions):
-            return reply  # nothing left to ask, or the handler asks itself
-        sections = [*reply.sections, Section(text=msg("slack.advise.pick", language))]
-        return reply.model_copy(update={"sections": sections, "actions": [*reply.actions, *buttons]})
+        Returns the answer and whether it refines the clicked message in place; None for a value
+        that does not parse (logged, never a crash).
+        """
+        data = _json(value)
+        words = data.get("argv")
+        if isinstance(words, list):
+            argv = [str(word) for word in words]
+            lang = data.get("lang")
+            language: Language = "ko" if lang == "ko" else "en" if lang == "en" else fallback
+            return self.run(name, argv, asker, language), bool(data.get("refine"))
+        try:
+            argv = shlex.split(value)
+        except ValueError:
+            LOG.warning("button %s has an unreadable value", name)
+            return None
+        return self.run(name, argv, asker, detect_language(value, fallback)), False
 
 
-def with_plan_button(reply: Reply, name: str, argv: list[str], language: Language) -> Reply:
-    """A report about one namespace offers its migration plan, unless the handler already does."""
-    if name == "plan" or "plan" not in COMMANDS or any(a.action_id == PLAN for a in reply.actions):
-        return reply
-    if "notice" in reply.data:
-        return reply  # a refusal offers nothing to click
+def _json(value: str) -> dict[str, object]:
     try:
-        namespace = getattr(handlers.parse(name, argv), "namespace", None)
-    except UsageError:
-        return reply
-    if not namespace:
-        return reply
-    plan = Action(action_id=PLAN, label=msg("slack.plan", language), value=str(namespace))
-    return reply.model_copy(update={"actions": [*reply.actions, plan]})
-
-
-def need_argv(needs: list[str]) -> list[str]:
-    """`--need` the way the advise command declares it: repeated (append) or once with many values."""
-    spec = next((a for a in COMMANDS["advise"].args if "--need" in a.names), None) if "advise" in COMMANDS else None
-    if not needs:
-        return []
-    if spec is not None and spec.options.get("nargs") in ("+", "*"):
-        return ["--need", *needs]
-    return [part for need in needs for part in ("--need", need)]
-
-
-def notice(text: str, language: Language, *, error: bool = False) -> Reply:
-    """A one-section reply for refusals and notices (text is trusted UI text; the renderer escapes)."""
-    title = "meshbot"
-    return Reply(title=title, sections=[Section(text=text)], data={"notice": text}, language=language, error=error)
+        parsed = json.loads(value)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
