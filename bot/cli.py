@@ -7,6 +7,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from bot import cli_conventions
 from bot.audit import audit_log, store_sink
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
@@ -58,6 +59,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     from bot import extra_commands
 
     extra_commands.register(commands, output, cluster)
+    cli_conventions.register(commands)
+    cli_conventions.finish(parser)
     return parser, set(commands.choices)
 
 
@@ -73,13 +76,14 @@ def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settin
     )
 
 
-def context_for(settings: Settings, *, reads_cluster: bool) -> Context:
+def context_for(settings: Settings, *, reads_cluster: bool, language_pinned: bool = False) -> Context:
     from bot.cluster_source import reader_for
 
     return Context(
         kb=default_knowledge(),
         read_cluster=reader_for(settings) if reads_cluster else None,
         language=settings.language,
+        language_pinned=language_pinned,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
         user=terminal_user(),
@@ -102,7 +106,9 @@ def run_command(cmd: Command, parsed: argparse.Namespace, settings: Settings) ->
     The audit row goes to the store when the command uses it (the store is open anyway; a reading
     command does not create a database just to log itself), and always to the audit log line.
     """
-    ctx = context_for(settings, reads_cluster=cmd.reads_cluster)
+    ctx = context_for(
+        settings, reads_cluster=cmd.reads_cluster, language_pinned=getattr(parsed, "lang", None) is not None
+    )
     if cmd.uses_store:  # the bot's own store and Slack poster
         from bot import extra_commands
 
@@ -129,6 +135,18 @@ def emit(reply: Reply, output: str, args: argparse.Namespace | None = None) -> i
     return reply.exit_code
 
 
+def show_help(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    """`help`: the command list with the terminal's own commands; `help TOPIC`: all of TOPIC's flags."""
+    lang = settings.language
+    if args.topic is None:
+        reply = run_command(COMMANDS["help"], args, settings)
+        return emit(cli_conventions.with_runtime_commands(reply, lang), args.output, args)
+    if args.topic not in cli_conventions.subparsers(parser).choices:
+        return emit(cli_conventions.unknown_topic(parser, args.topic, lang), args.output, args)
+    sys.stdout.write(cli_conventions.command_help(parser, args.topic, lang))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser, known = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
@@ -143,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = settings_from(args, words)
+        if args.command == "help":
+            return show_help(parser, args, settings)
         if args.command in COMMANDS:
             return emit(run_command(COMMANDS[args.command], args, settings), args.output, args)
         code: int = args.run(args, settings)

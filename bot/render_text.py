@@ -167,19 +167,29 @@ def _table(table: Table, term: Terminal) -> RenderableType:
     widths = [max(width(row[i]) if i < len(row) else 0 for row in [table.columns, *table.rows]) for i in range(columns)]
     natural = sum(widths) + 3 * (columns - 1)
     if natural > term.width and columns > 2 and max(widths) * RECORD_CELL > term.width:
-        return _records(table, term)
+        return _records(table, term)  # long prose reads better as one record per row than in narrow columns
     grid = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold" if color else "")
-    for i, column in enumerate(table.columns):
-        longest_word = max((width(word) for row in table.rows if i < len(row) for word in row[i].split()), default=1)
-        grid.add_column(Text(column), overflow="fold", min_width=min(longest_word, term.width // (2 * columns) + 1))
+    least = [longest_word([c, *(row[i] for row in table.rows if i < len(row))]) for i, c in enumerate(table.columns)]
+    if sum(least) + 3 * (columns - 1) > term.width:  # not even every word fits whole
+        return _records(table, term)
+    for column, minimum in zip(table.columns, least, strict=True):
+        grid.add_column(Text(column), overflow="fold", min_width=minimum)
     for row, tone in zip(table.rows, _tones(table), strict=True):
         style = SEVERITY_STYLE[tone] if color and tone else ""
         grid.add_row(*(Text(cell) for cell in row), style=style)
     return grid
 
 
+def longest_word(texts: list[str]) -> int:
+    return max((width(word) for text in texts for word in text.split()), default=1)
+
+
 def _tones(table: Table) -> list[Severity | None]:
     return [*table.row_severity, *[None] * (len(table.rows) - len(table.row_severity))][: len(table.rows)]
+
+
+SHORT_VALUE = 30
+"""Rows whose values are all this short are one wrapped line (`name  label value · label value`)."""
 
 
 def _records(table: Table, term: Terminal) -> RenderableType:
@@ -190,17 +200,35 @@ def _records(table: Table, term: Terminal) -> RenderableType:
     from rich.text import Text
 
     blocks: list[RenderableType] = []
+    dim = "dim" if term.color else ""
     label_width = max(width(c) for c in table.columns[1:]) + 1
+    short = all(width(value) <= SHORT_VALUE for row in table.rows for value in row[1:])
+    if short:  # one line per row, wrapped under its values: `name  label value · label value`
+        grid = RichTable.grid(padding=(0, 2), pad_edge=False)
+        grid.add_column(no_wrap=True, max_width=term.width // 3)
+        grid.add_column()
+        for row, tone in zip(table.rows, _tones(table), strict=True):
+            values = Text()
+            for n, (column, value) in enumerate(zip(table.columns[1:], row[1:], strict=False)):
+                values.append((" · " if n else "") + column + " ", style=dim)
+                values.append(value)
+            grid.add_row(Text(row[0] if row else "", style=_head_style(tone, term.color)), values)
+        return grid
     for row, tone in zip(table.rows, _tones(table), strict=True):
-        head_style = ("bold " + SEVERITY_STYLE[tone] if tone else "bold") if term.color else ""
-        blocks.append(Text(row[0] if row else "", style=head_style))
+        blocks.append(Text(row[0] if row else "", style=_head_style(tone, term.color)))
         fields = RichTable.grid(padding=(0, 1), pad_edge=False)
         fields.add_column(width=min(label_width, term.width // 3), no_wrap=True)
         fields.add_column(overflow="fold")
         for column, value in zip(table.columns[1:], row[1:], strict=False):
-            fields.add_row(Text(column, style="dim" if term.color else ""), Text(value))
+            fields.add_row(Text(column, style=dim), Text(value))
         blocks.append(Padding(fields, (0, 0, 0, 2)))
     return Group(*blocks)
+
+
+def _head_style(tone: Severity | None, color: bool) -> str:
+    if not color:
+        return ""
+    return "bold " + SEVERITY_STYLE[tone] if tone else "bold"
 
 
 def _heading(text: str, color: bool) -> RenderableType:

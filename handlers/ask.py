@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from handlers.context import Context
@@ -35,7 +36,7 @@ class AskArgs(Args):
 def ask(args: AskArgs, ctx: Context) -> Reply:
     raw = " ".join(args.question)
     question, junk = strip_junk(raw)
-    lang: Language = language_of(question) if question else ctx.language
+    lang: Language = language_of(question) if question and not ctx.language_pinned else ctx.language
     if not raw.strip():
         return error_reply(msg("ask.empty", lang), language=lang)
     if not any(ch.isalnum() for ch in question) or junk > MAX_JUNK_SHARE * len(raw):
@@ -45,6 +46,8 @@ def ask(args: AskArgs, ctx: Context) -> Reply:
         notes.append(msg("ask.truncated", lang, length=len(question), limit=MAX_QUESTION))
         question = truncate(question, MAX_QUESTION)
     result = search(ctx.kb, question, mesh_context=ctx.mesh_conversation)
+    if ctx.language_pinned:  # `--lang` wins over the question's language
+        result = dataclasses.replace(result, language=lang)
     best = result.best
     return answer(ctx.kb, result, best, notes) if best else not_found(result.language, notes)
 
