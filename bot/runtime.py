@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.audit import audit_log, store_sink
 from bot.config import Settings
 from bot.poster import SlackPoster
 from bot.state import BotState
 from bot.store import Store
 from cluster.snapshot import Snapshot
-from handlers import Context, Reply
+from handlers import Context, Pipeline, Reply
 from knowledge import Language
 from knowledge import default as default_knowledge
 
@@ -44,12 +45,16 @@ class Runtime:
     state: BotState
     read_cluster: Callable[[], Snapshot] | None
 
+    def pipeline(self) -> Pipeline:
+        """The scheduler's pipeline: no Slack policy (it runs what operators scheduled), audited."""
+        return Pipeline(policy=None, audit_sinks=[audit_log, store_sink(self.state)])
+
     def context(
         self,
         *,
         channel: str | None = None,
         thread_ts: str | None = None,
-        user: str = "meshbot",
+        user: str = "scheduler",
         language: Language | None = None,
     ) -> Context:
         """A fresh Context per job: each job reads the cluster once."""

@@ -18,10 +18,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import logs
 from bot.runtime import Runtime
-from handlers.digest import deliver_digest
-from handlers.migrate import check
+from handlers.digest import DigestArgs
+from handlers.migrate import MigrateArgs
 from handlers.schedules import ScheduleError, trigger_for
 
 LOG = logging.getLogger(__name__)
@@ -48,15 +47,11 @@ def run_digest(subscription_id: int) -> None:
         sched.remove(f"digest:{subscription_id}")
         return
     ctx = sched.runtime.context(channel=sub.channel, language=sub.language)
-    outcome = "failed"
-    try:
-        _, delivery = deliver_digest(ctx, sub.channel, sub.namespaces)
-        outcome = delivery.action
-    finally:
-        logs.audit(user="scheduler", channel=sub.channel, command=f"digest:{subscription_id}", outcome=outcome)
-        sched.runtime.state.audit(
-            user="scheduler", channel=sub.channel, command=f"digest now ({sub.id})", outcome=outcome
-        )
+    # The same pipeline as a typed `digest now`: run and audited (the scheduler as its user), never a traceback.
+    args = DigestArgs(action="now", words=list(sub.namespaces), channel=sub.channel)
+    reply = sched.runtime.pipeline().execute("digest", args, ctx)
+    if reply.error:
+        LOG.warning("digest %s for %s failed: %s", sub.id, sub.channel, reply.data.get("error"))
 
 
 def run_migration_check(namespace: str) -> None:
@@ -66,7 +61,9 @@ def run_migration_check(namespace: str) -> None:
         sched.remove(f"migration:{namespace}")
         return
     ctx = sched.runtime.context(channel=record.channel, language=record.language)
-    check(record, ctx, sched.runtime.state)
+    reply = sched.runtime.pipeline().execute("migrate", MigrateArgs(action="check", words=[namespace]), ctx)
+    if reply.error:
+        LOG.warning("migration check of %s failed: %s", namespace, reply.data.get("error"))
 
 
 def run_reconcile() -> None:

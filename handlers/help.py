@@ -21,6 +21,7 @@ class HelpArgs(Args):
     en="List the commands, or explain one.",
     ko="명령어 목록을 보여주거나 하나를 설명합니다.",
     example="help status",
+    answers_unknown=True,
 )
 def help_(args: HelpArgs, ctx: Context) -> Reply:
     lang = ctx.language
@@ -30,11 +31,25 @@ def help_(args: HelpArgs, ctx: Context) -> Reply:
     if args.topic and args.topic not in COMMANDS:
         sections.append(Section(text=msg("help.unknown", lang, name=args.topic)))
     sections.append(Section(table=Table(columns=["usage", ""], rows=rows)))
+    if args.topic in COMMANDS:  # one command: how to call it, and who may
+        cmd = COMMANDS[args.topic]
+        lines = [msg("help.example", lang, example=cmd.example)]
+        if cmd.operators_only or cmd.changes_state:
+            lines.append(msg("help.operators", lang))
+        sections.append(Section(text="\n".join(lines)))
     return Reply(
         title=msg("help.title", lang),
         sections=sections,
         data={
-            "commands": [{"name": n, "usage": COMMANDS[n].usage, "summary": COMMANDS[n].summary(lang)} for n in names]
+            "commands": [
+                {
+                    "name": n,
+                    "usage": COMMANDS[n].usage,
+                    "summary": COMMANDS[n].summary(lang),
+                    "example": COMMANDS[n].example,
+                }
+                for n in names
+            ]
         },
         language=lang,
     )

@@ -13,9 +13,12 @@ run function receives the parsed model by name (`args`) and the request's `Conte
     def status(args: StatusArgs, ctx: Context) -> Reply: ...
 
 Adding an argument is one line in the model, e.g.
-`fail_on: str | None = option("--fail-on", choices=["blocked"], help="…")`: the CLI, Slack and the
-scheduler parse it from that line (one parser, `parse`), and `names="namespace"` / `names="channel"`
-on a field is all the authorization needs to scope it. A model whose words mean different things by
+`fail_on: str | None = option("--fail-on", choices=["blocked"], help="…")`, or a repeatable
+`only: list[str] = option("-n", "--only", action="append", names="namespace", help="…")` (the field
+name is the value's name): the CLI, Slack and the scheduler parse it from that line (one parser,
+`parse`), and `names="namespace"` / `names="channel"` on a field is all the authorization needs to
+scope it. Options of a surface rather than of a command (the CLI's `--output`, cluster source
+options) stay in that surface (`bot/cli.py`). A model whose words mean different things by
 position overrides `namespaces()` / `channels()` / `scope()` (see `handlers.digest.DigestArgs`).
 
 Traits on `@command`:
@@ -24,6 +27,7 @@ Traits on `@command`:
   invocations need an operator in Slack.
 - `uses_store`: keeps state in the bot's store (subscriptions, migrations, the audit trail); the CLI
   opens the same store and Slack poster as the bot for it.
+- `answers_unknown`: answers an empty or unknown command line (help), given the unknown word.
 - `operators_only`: every invocation is an operator's (reading the audit trail).
 - `free_text`: the whole rest of a Slack message is one argument ("what's ambient?" needs no quoting).
 - `follow_ups`: commands offered as buttons on an answer about one namespace (`("plan",)`).
@@ -152,6 +156,7 @@ class Command:
     follow_ups: tuple[str, ...] = ()
     operators_only: bool = False
     uses_store: bool = False
+    answers_unknown: bool = False
 
     def summary(self, language: str) -> str:
         return self.summary_ko if language == "ko" else self.summary_en
@@ -203,6 +208,7 @@ def command(
     follow_ups: Sequence[str] = (),
     operators_only: bool = False,
     uses_store: bool = False,
+    answers_unknown: bool = False,
 ) -> Callable[[Runner], Runner]:
     """Register `run(args: Model, ctx) -> Reply` as the command `name` (the model comes from its annotation)."""
 
@@ -223,10 +229,21 @@ def command(
             tuple(follow_ups),
             operators_only,
             uses_store,
+            answers_unknown,
         )
         return run
 
     return register
+
+
+def unknown_command() -> str:
+    """The command that answers an empty or unknown command line (declared `answers_unknown`)."""
+    return next(c.name for c in COMMANDS.values() if c.answers_unknown)
+
+
+def free_text_command() -> str | None:
+    """The command a sentence that is no command goes to (declared `free_text`), if one is installed."""
+    return next((c.name for c in COMMANDS.values() if c.free_text), None)
 
 
 def parse(name: str, argv: Sequence[str]) -> Args:

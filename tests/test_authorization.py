@@ -10,6 +10,7 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,8 @@ def test_state_changing_commands_are_an_operators_by_user_or_user_group(
 
     rollback = ask(slack, server, "migrate rollback payments", user="UOPS")
     assert "only operators" not in rollback and "No tracked migration for `payments`" in rollback
+    # Memberships are cached (MESHBOT_OPERATOR_GROUPS_SECONDS): one lookup for every check above.
+    assert len(slack.of("usergroups.users.list")) == 1
 
 
 def test_a_digest_for_a_channel_outside_the_allow_list_is_refused(slack: SlackDouble, server: str) -> None:
@@ -250,3 +253,37 @@ def test_min_digest_interval_takes_durations() -> None:
     assert load_settings(min_digest_interval="90").min_digest_interval == 90
     with pytest.raises(SettingsError, match="duration"):
         load_settings(min_digest_interval="often")
+
+
+def test_audit_rows_past_the_retention_are_forgotten(slack: SlackDouble, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    state = build_state(settings(slack, url, audit_retention_days=30))
+    state.audit(user="UOLD", channel=OPS, command="status", outcome="ok")
+    with sqlite3.connect(tmp_path / "db.sqlite") as db:
+        db.execute("UPDATE audit_entries SET at = datetime('now', '-31 days') WHERE user = 'UOLD'")
+    state.audit(user="UNEW", channel=OPS, command="status", outcome="ok", arguments={"namespace": "payments"})
+    rows = state.audit_rows(datetime(2000, 1, 1, tzinfo=UTC))
+    assert [(r.user, r.arguments) for r in rows] == [("UNEW", {"namespace": "payments"})]
+    with sqlite3.connect(tmp_path / "db.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM audit_entries").fetchone() == (1,)
+
+
+def test_a_mention_from_another_workspace_is_refused(slack: SlackDouble, server: str) -> None:
+    from tests.slack_double import BOT_USER, event_body
+
+    before = len(slack.of("chat.postMessage"))
+    body = json.loads(
+        event_body(
+            {
+                "type": "app_mention",
+                "user": "UOPS",
+                "text": f"<@{BOT_USER}> status payments",
+                "channel": OPS,
+                "ts": "1700000100.000100",
+            }
+        )
+    )
+    body["team_id"] = "T0STRANGER"
+    assert post_signed(server, json.dumps(body), content_type="application/json")[0] == 200
+    [answer] = slack.wait_method("chat.postMessage", before + 1)[before:]
+    assert "serves another Slack workspace" in json.dumps(answer.body)

@@ -164,6 +164,14 @@ def test_a_subscription_survives_a_crash_and_is_posted_on_schedule_once(
     runs = scheduled_runs([tmp_path / "first.log", tmp_path / "second.log"], "digest:1")
     assert len(runs) == len(set(runs)) == len(calls), (runs, len(calls))  # one digest per tick
     assert datetime.fromisoformat(runs[0]).timestamp() == pytest.approx(next_run, abs=0.01)  # the crashed one's tick
+    with sqlite3.connect(tmp_path / "meshbot.sqlite") as db:
+        audited = db.execute(
+            "SELECT user, command, arguments, target_channel, outcome FROM audit_entries WHERE surface = 'scheduler'"
+        ).fetchall()
+    # Each tick ran `digest now` through the same pipeline as a typed command, and left its audit row.
+    assert len(audited) >= len(calls)
+    assert {(u, c, t, o) for u, c, _, t, o in audited} == {("scheduler", "digest", "CSCHED", "ok")}
+    assert json.loads(audited[0][2])["action"] == "now"
 
 
 def test_digest_of_the_demo_cluster_shows_a_label_edit_as_a_change(

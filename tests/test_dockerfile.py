@@ -81,8 +81,9 @@ def test_runs_as_the_non_root_user_the_chart_expects() -> None:
     uid, _, gid = users[-1].partition(":")
     assert uid.isdigit() and int(uid) != 0, "numeric uid, so Kubernetes can check runAsNonRoot"
     assert gid.isdigit() and int(gid) != 0
-    deployment = (ROOT / "helm" / "meshbot" / "templates" / "deployment.yaml").read_text()
-    assert f"runAsUser: {uid}" in deployment and f"runAsGroup: {gid}" in deployment
+    values = yaml.safe_load((ROOT / "helm" / "meshbot" / "values.yaml").read_text())
+    for context in (values["podSecurityContext"], values["securityContext"]):
+        assert (context["runAsUser"], context["runAsGroup"]) == (int(uid), int(gid))
     # The USER comes after everything that needs root.
     last_root_step = max(i for i, c in enumerate(final()) if c.cmd == "RUN")
     assert final().index(next(c for c in final() if c.cmd == "USER")) > last_root_step

@@ -21,6 +21,7 @@ NEEDED_BY = {
     "channels:history": "message.channels",
     "groups:history": "message.groups",
     "files:write": "files.getUploadURLExternal / files.completeUploadExternal",
+    "usergroups:read": "usergroups.users.list (operators named by user group)",
 }
 EVENT_SCOPE = {
     "app_mention": "app_mentions:read",

@@ -206,19 +206,19 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
             respond(text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
 
     @app.event("app_mention")
-    def mention(event: dict[str, Any], context: BoltContext) -> None:
+    def mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         channel = str(event.get("channel") or "")
         thread = str(event.get("thread_ts") or event.get("ts") or "") or None
-        work.submit(answer_question, str(event.get("text") or ""), _with_team(event, context), channel, thread)
+        work.submit(answer_question, str(event.get("text") or ""), _with_team(event, body), channel, thread)
 
     @app.event("message")
-    def message(event: dict[str, Any], context: BoltContext) -> None:
+    def message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, other bots (and our own posts): not questions
         text = str(event.get("text") or "")
         channel = str(event.get("channel") or "")
         thread_ts = event.get("thread_ts")
-        event = _with_team(event, context)
+        event = _with_team(event, body)
         if event.get("channel_type") == "im":
             work.submit(answer_question, text, event, channel, thread_ts)
             return
@@ -257,7 +257,7 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
         LOG.error("Slack listener failed: %s", error, exc_info=error)
 
 
-def _with_team(event: dict[str, Any], context: BoltContext) -> dict[str, Any]:
-    """The event with the workspace it came from (the envelope's team_id, where the event itself has none)."""
-    team = context.team_id or event.get("team")
+def _with_team(event: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The event with the workspace it came from: the envelope's team_id (Bolt's context names the bot's own)."""
+    team = body.get("team_id") or event.get("team")
     return {**event, "team": team} if team else event

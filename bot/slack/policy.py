@@ -115,6 +115,11 @@ class SlackPolicy:
             self._admitted.add(ctx.request_id)
         return None
 
+    def forget(self, ctx: Context) -> None:
+        """The request is answered: it will not come to `authorize` (a question answered without a command)."""
+        with self._lock:
+            self._admitted.discard(ctx.request_id)
+
     def _admit_once(self, ctx: Context) -> Refusal | None:
         with self._lock:
             if ctx.request_id in self._admitted:

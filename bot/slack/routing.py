@@ -24,11 +24,12 @@ from bot.config import Settings
 from bot.slack.escape import truncate
 from bot.slack.policy import MembersOf, SlackPolicy, notice
 from cluster.snapshot import Snapshot
-from handlers import COMMANDS, Context, Pipeline, Reply, Section, UsageError
+from handlers import COMMANDS, Args, Context, Pipeline, Reply, Section, UsageError
 from handlers.cluster_question import answer_cluster_question
 from handlers.dispatch import AuditRecord, AuditSink, with_follow_ups
 from handlers.messages import msg
 from handlers.ports import StatePort
+from handlers.registry import free_text_command, unknown_command
 from knowledge import KnowledgeBase, Language
 from knowledge import default as default_knowledge
 
@@ -51,6 +52,14 @@ class Asker:
     thread_ts: str | None = None
     team: str | None = None
     """The workspace the request came from (MESHBOT_SLACK_TEAM_ID refuses others)."""
+
+
+@dataclass(frozen=True)
+class Typed:
+    name: str
+    rest: str
+    language: Language
+    public: bool
 
 
 @dataclass
@@ -131,14 +140,22 @@ class Router:
             LOG.exception("looking up a migration thread failed")
             return False
 
-    def run(self, name: str, argv: list[str], asker: Asker, language: Language, ctx: Context | None = None) -> Reply:
-        """Run one command through the pipeline (parse once, authorize, run, audit), with metrics; never raises."""
+    def run(
+        self, name: str, argv: list[str] | Args, asker: Asker, language: Language, ctx: Context | None = None
+    ) -> Reply:
+        """Run one command through the pipeline (parse once, authorize, run, audit), with metrics; never raises.
+
+        `argv` is the typed words, or the arguments already parsed (a mention recognised as a command).
+        """
         started = time.perf_counter()
         outcome = "failed"
         try:
             if ctx is None:
                 ctx = self.context(asker, language, reads_cluster=COMMANDS[name].reads_cluster)
-            reply = self.pipeline.run_words(name, argv, ctx)
+            if isinstance(argv, Args):
+                reply = self.pipeline.execute(name, argv, ctx)
+            else:
+                reply = self.pipeline.run_words(name, argv, ctx)
             outcome = "refused" if "refused" in reply.data else "error" if reply.error else "ok"
             return reply
         except Exception:
@@ -160,9 +177,8 @@ class Router:
             return [rest.strip()] if rest.strip() else []
         return shlex.split(rest.translate(SMART_QUOTES))
 
-    def command(self, text: str, asker: Asker) -> Outcome:
-        """`/mesh <subcommand> [args] [--public] [--lang ko|en]`; nothing or an unknown name gets help."""
-        text = unescape(text)
+    def typed(self, text: str) -> Typed:
+        """A command line's name, the rest of its words, its language and `--public` (flags taken off)."""
         language = self.command_language(text)
         public = bool(PUBLIC_FLAG.search(text))
         text = PUBLIC_FLAG.sub(" ", LANG_FLAG.sub(" ", text)).strip()
@@ -170,10 +186,16 @@ class Router:
         if name.lower() == "public":  # `/mesh public status` reads naturally too
             public = True
             name, _, rest = rest.strip().partition(" ")
-        name = name.lower()
+        return Typed(name.lower(), rest, language, public)
+
+    def command(self, text: str, asker: Asker) -> Outcome:
+        """`/mesh <subcommand> [args] [--public] [--lang ko|en]`; nothing or an unknown name gets help."""
+        typed = self.typed(unescape(text))
+        name, rest, language, public = typed.name, typed.rest, typed.language, typed.public
         if name not in COMMANDS:
             argv = [name] if name else []
-            return Outcome(self.run("help", argv, asker, language), "help", public)
+            fallback = unknown_command()
+            return Outcome(self.run(fallback, argv, asker, language), fallback, public)
         try:
             argv = self.words(name, rest)
         except ValueError as exc:
@@ -190,25 +212,28 @@ class Router:
         question = unescape(strip_mentions(text))
         language = detect_language(question, "en")
         if not question:
-            return Outcome(self.run("help", [], asker, language), "help", public=True)
-        first, _, rest = question.partition(" ")
-        name = first.lower()
-        if name in COMMANDS and not COMMANDS[name].free_text and self._parses(name, rest):
-            outcome = self.command(question, asker)
-            outcome.public = True  # answered where it was asked, like any question
-            return outcome
-        free_text = next((c.name for c in COMMANDS.values() if c.free_text), None)
+            fallback = unknown_command()
+            return Outcome(self.run(fallback, [], asker, language), fallback, public=True)
+        typed = self.typed(question)
+        parsed = self._command_in(typed)
+        if parsed is not None:  # a command typed at the bot: answered where it was asked, like any question
+            ran = self.run(typed.name, parsed, asker, typed.language)
+            return Outcome(ran, f"{typed.name} {typed.rest}".strip()[:80], public=True)
+        free_text = free_text_command()
         ctx = self.context(asker, language, reads_cluster=True)
         refused = self.policy.admit(ctx)  # a question counts against the rate like a command
         if refused is not None:
             self._audit_question(ctx, refused.reason, "refused")
             return Outcome(refused.reply, free_text or "question", public=True)
-        reply = self.cluster_question(question, asker, ctx)
-        if reply is None:
-            if free_text is not None:
-                reply = self.run(free_text, [question], asker, language, ctx)
-            else:
-                reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
+        try:
+            reply = self.cluster_question(question, asker, ctx)
+            if reply is None:
+                if free_text is not None:
+                    reply = self.run(free_text, [question], asker, language, ctx)
+                else:
+                    reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
+        finally:
+            self.policy.forget(ctx)
         return Outcome(reply, free_text or "question", public=True)
 
     def cluster_question(self, question: str, asker: Asker, ctx: Context) -> Reply | None:
@@ -248,12 +273,14 @@ class Router:
             except Exception:
                 LOG.exception("writing the audit entry failed")
 
-    def _parses(self, name: str, rest: str) -> bool:
+    def _command_in(self, typed: Typed) -> Args | None:
+        """The arguments when a message is a whole command (parsed once, here), else None: it is a question."""
+        if typed.name not in COMMANDS or COMMANDS[typed.name].free_text:
+            return None
         try:
-            handlers.parse(name, self.words(name, rest))
+            return handlers.parse(typed.name, self.words(typed.name, typed.rest))
         except (UsageError, ValueError):
-            return False
-        return True
+            return None
 
     # --- follow-ups (block actions) ------------------------------------------------------------
 
