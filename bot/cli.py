@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from bot import cli_conventions
 from bot.audit import audit_log, store_sink
+from bot.cli_state import with_store_note
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
 from handlers import COMMANDS, Command, Context, Pipeline, Reply
@@ -121,7 +122,9 @@ def emit(reply: Reply, output: str, args: argparse.Namespace | None = None) -> i
     """Write the reply in the asked format; text goes to stderr when it is an error."""
     stream = sys.stderr if reply.error and output != "json" else sys.stdout
     if output == "json":
-        text = render_json(reply)
+        from bot.cli_state import block_kit_json
+
+        text = block_kit_json(reply) or render_json(reply)
     elif output == "markdown":
         from bot.render_markdown import render_markdown
 
@@ -164,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "help":
             return show_help(parser, args, settings)
         if args.command in COMMANDS:
-            return emit(run_command(COMMANDS[args.command], args, settings), args.output, args)
+            reply = run_command(COMMANDS[args.command], args, settings)
+            return emit(with_store_note(args.command, args, reply, settings), args.output, args)
         code: int = args.run(args, settings)
         return code
     except (SettingsError, KnowledgeError) as exc:

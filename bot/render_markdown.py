@@ -58,6 +58,11 @@ def cell(text: str) -> str:
     return CELL_SPECIAL.sub(r"\\\1", one_line.replace("&", "&amp;")) or " "
 
 
+def heading(text: str) -> str:
+    """A heading keeps its `code` spans; HTML and line breaks go."""
+    return safe_prose(" ".join(text.split()))
+
+
 def table(t: Table) -> str:
     lines = ["| " + " | ".join(cell(c) for c in t.columns) + " |", "|" + "---|" * len(t.columns)]
     for row in t.rows:
@@ -69,7 +74,7 @@ def table(t: Table) -> str:
 def section(s: Section) -> list[str]:
     parts: list[str] = []
     if s.heading:
-        parts.append(f"### {cell(s.heading)}")
+        parts.append(f"### {heading(s.heading)}")
     if s.text.strip():
         parts.append(safe_prose(s.text.strip()))
     if s.table is not None:
@@ -107,7 +112,7 @@ def meshbot_version() -> str:
 
 def render_markdown(reply: Reply) -> str:
     """The reply as one GitHub comment: a heading, the sections, the findings that need action, next steps."""
-    parts = [f"## {cell(reply.title)}"]
+    parts = [f"## {heading(reply.title)}"]
     for s in reply.sections:
         parts += section(s)
     parts += findings(reply.findings, reply.language)

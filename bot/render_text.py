@@ -231,10 +231,15 @@ def _head_style(tone: Severity | None, color: bool) -> str:
     return "bold " + SEVERITY_STYLE[tone] if tone else "bold"
 
 
+def plain_inline(text: str) -> str:
+    """A title or heading is one line of plain text: its `code` and **bold** markers are dropped."""
+    return re.sub(r"\*\*(.+?)\*\*", r"\1", re.sub(r"`([^`]+)`", r"\1", text))
+
+
 def _heading(text: str, color: bool) -> RenderableType:
     from rich.text import Text
 
-    return Text(text, style="bold underline" if color else "")
+    return Text(plain_inline(text), style="bold underline" if color else "")
 
 
 def _finding(finding: FindingItem, color: bool) -> Iterator[RenderableType]:
@@ -253,8 +258,9 @@ def _renderables(reply: Reply, term: Terminal) -> Iterator[RenderableType]:
     from rich.text import Text
 
     color = term.color
-    yield Text(reply.title, style="bold" if color else "")
-    yield Text("=" * min(width(reply.title), term.width), style="dim" if color else "")
+    title = plain_inline(reply.title)
+    yield Text(title, style="bold" if color else "")
+    yield Text("=" * min(width(title), term.width), style="dim" if color else "")
     for section in reply.sections:
         yield from _section(section, term)
     findings = sorted(reply.findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
