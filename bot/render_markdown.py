@@ -88,7 +88,7 @@ def findings(items: list[FindingItem], language: Language) -> list[str]:
     ordered = sorted(items, key=lambda f: SEVERITY_ORDER.index(f.severity))
     listed = [f for f in ordered if f.severity in LISTED]
     lines = [
-        f"- {SEVERITY_EMOJI[f.severity]} **{f.severity}** `{f.code}` {cell(f.resource)}: {safe_prose(f.message)}"
+        f"- {SEVERITY_EMOJI[f.severity]} **{f.severity}** `{f.code}` {cell(f.resource)}: {cell(f.message)}"
         for f in listed[:MAX_LISTED]
     ]
     rest = {s: sum(1 for f in ordered if f.severity == s) for s in SEVERITY_ORDER}

@@ -172,12 +172,24 @@ def _table(table: Table, term: Terminal) -> RenderableType:
     least = [longest_word([c, *(row[i] for row in table.rows if i < len(row))]) for i, c in enumerate(table.columns)]
     if sum(least) + 3 * (columns - 1) > term.width:  # not even every word fits whole
         return _records(table, term)
-    for column, minimum in zip(table.columns, least, strict=True):
-        grid.add_column(Text(column), overflow="fold", min_width=minimum)
+    room = term.width - 3 * (columns - 1)
+    sizes = widths if natural <= term.width else share(room, least, widths)
+    for column, size in zip(table.columns, sizes, strict=True):
+        grid.add_column(Text(column), overflow="fold", width=size)
     for row, tone in zip(table.rows, _tones(table), strict=True):
         style = SEVERITY_STYLE[tone] if color and tone else ""
         grid.add_row(*(Text(cell) for cell in row), style=style)
     return grid
+
+
+def share(room: int, least: list[int], natural: list[int]) -> list[int]:
+    """Column widths within `room`: each keeps its longest word whole; the rest goes where text is longest."""
+    spare = room - sum(least)
+    wants = [max(0, n - m) for n, m in zip(natural, least, strict=True)]
+    total = sum(wants) or 1
+    sizes = [m + spare * w // total for m, w in zip(least, wants, strict=True)]
+    sizes[wants.index(max(wants))] += room - sum(sizes)  # what rounding left over
+    return [min(s, n) if n >= m else s for s, n, m in zip(sizes, natural, least, strict=True)]
 
 
 def longest_word(texts: list[str]) -> int:
@@ -251,7 +263,8 @@ def _finding(finding: FindingItem, color: bool) -> Iterator[RenderableType]:
     head.append(finding.code, style="bold" if color else "")
     head.append(f"  {finding.resource}")
     yield head
-    yield Padding(_markdown(f"{finding.message} (kb: `{finding.kb}`)", color), (0, 0, 0, 4))
+    # Plain text, not Markdown: the message quotes names from the cluster, which must show as they are.
+    yield Padding(Text(f"{finding.message} (kb: {finding.kb})"), (0, 0, 0, 4))
 
 
 def _renderables(reply: Reply, term: Terminal) -> Iterator[RenderableType]:
