@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from bot import logs
 from handlers import AuditRecord
 from handlers.ports import StatePort
+
+LOG = logging.getLogger("meshbot.audit")
 
 
 def audit_log(record: AuditRecord) -> None:
@@ -21,6 +24,34 @@ def audit_log(record: AuditRecord) -> None:
         request_id=record.request_id,
         **({"reason": record.reason} if record.reason else {}),
     )
+
+
+def store_at(url: str) -> Callable[[AuditRecord], None]:
+    """Audit rows into the store at `url`, opened only to write one (a terminal command that uses no store)."""
+
+    def write(record: AuditRecord) -> None:
+        from bot.store import OPEN_ERRORS, Store, safe_url
+
+        try:
+            store = Store(url)
+        except OPEN_ERRORS as exc:
+            LOG.warning("cannot open the store %s for the audit trail: %s", safe_url(url), str(exc).splitlines()[0])
+            return
+        try:
+            store.audit(
+                user=record.user,
+                channel=record.channel,
+                command=record.command,
+                outcome=record.outcome,
+                arguments=record.arguments,
+                target_channel=record.target_channel,
+                request_id=record.request_id,
+                surface=record.surface,
+            )
+        finally:
+            store.close()
+
+    return write
 
 
 def store_sink(state: StatePort) -> Callable[[AuditRecord], None]:

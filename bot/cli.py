@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import cli_conventions
-from bot.audit import audit_log, store_sink
+from bot.audit import audit_log, store_at, store_sink
 from bot.cli_state import with_store_note
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
@@ -104,8 +104,8 @@ def terminal_user() -> str:
 def run_command(cmd: Command, parsed: argparse.Namespace, settings: Settings) -> Reply:
     """The pipeline for the operator's own terminal: no Slack authorization, still audited.
 
-    The audit row goes to the store when the command uses it (the store is open anyway; a reading
-    command does not create a database just to log itself), and always to the audit log line.
+    The audit row goes to the audit log line, and to the store when the command uses it or when
+    MESHBOT_DATABASE_URL names one (a reading command does not create a database just to log itself).
     """
     ctx = context_for(
         settings, reads_cluster=cmd.reads_cluster, language_pinned=getattr(parsed, "lang", None) is not None
@@ -114,7 +114,11 @@ def run_command(cmd: Command, parsed: argparse.Namespace, settings: Settings) ->
         from bot import extra_commands
 
         ctx.state = extra_commands.state_for(settings)
-    sinks: list[AuditSink] = [audit_log] if ctx.state is None else [audit_log, store_sink(ctx.state)]
+    sinks: list[AuditSink] = [audit_log]
+    if ctx.state is not None:
+        sinks.append(store_sink(ctx.state))
+    elif "database_url" in settings.model_fields_set:
+        sinks.append(store_at(settings.database_url))
     return Pipeline(policy=None, audit_sinks=sinks).execute(cmd.name, cmd.model_from(parsed), ctx)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.context import Context
 from handlers.messages import msg
-from handlers.registry import NoArgs, command
+from handlers.registry import command
 from handlers.reply import Reply, Section, Table
-from knowledge import Language
+from knowledge import KnowledgeBase, Language
 from knowledge.schema import ComparisonRow
 
 
@@ -16,9 +15,9 @@ from knowledge.schema import ComparisonRow
     en="Sidecar vs ambient comparison table, with measured figures.",
     ko="Sidecar vs Ambient 비교표와 실측 수치를 보여줍니다.",
 )
-def compare(args: NoArgs, ctx: Context) -> Reply:
-    lang = ctx.language
-    comparison = ctx.kb.comparison
+def compare(kb: KnowledgeBase, language: Language) -> Reply:
+    lang = language
+    comparison = kb.comparison
     sections = [Section(table=table(comparison.rows, lang))]
     if comparison.figures:
         sections.append(Section(heading=msg("compare.figures", lang), table=table(comparison.figures, lang)))

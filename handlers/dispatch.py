@@ -106,12 +106,25 @@ class Pipeline:
     ) -> None:
         arguments = args.as_dict() if args is not None else {"words": list(words)}
         targets = args.channels() if args is not None else []
+        self.record(ctx, cmd.name, outcome, arguments, target=targets[0] if targets else None, reason=reason)
+
+    def record(
+        self,
+        ctx: Context,
+        command: str,
+        outcome: str,
+        arguments: dict[str, Any],
+        *,
+        target: str | None = None,
+        reason: str = "",
+    ) -> None:
+        """One audit row to every sink (also for what a surface answers without a command: a question)."""
         record = AuditRecord(
             user=ctx.user,
             channel=ctx.channel or "",
-            command=cmd.name,
+            command=command,
             arguments=arguments,
-            target_channel=targets[0] if targets else None,
+            target_channel=target,
             outcome=outcome,
             request_id=ctx.request_id or uuid.uuid4().hex[:16],
             surface=ctx.surface,

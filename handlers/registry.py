@@ -2,7 +2,8 @@
 
 A command is one module. Its arguments are a frozen dataclass (a subclass of `Args`), one field per
 argument; the decorator carries its help in both languages, an example and its policy traits; the
-run function receives the parsed model by name (`args`) and the request's `Context`:
+function takes by name what it needs (`args`: the parsed model; `ctx`: the request's Context; `kb`;
+`language`), as Bolt listeners do:
 
     @dataclass(frozen=True)
     class StatusArgs(Args):
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -187,12 +189,34 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 
-def _model_of(run: Runner) -> type[Args]:
-    hints = typing.get_type_hints(run)
-    model = hints.get("args")
+INJECTED: dict[str, Callable[[Args, Context], object]] = {
+    "args": lambda args, ctx: args,
+    "ctx": lambda args, ctx: ctx,
+    "kb": lambda args, ctx: ctx.kb,
+    "language": lambda args, ctx: ctx.language,
+}
+"""What a command function may ask for, by parameter name (as Bolt listeners ask for `ack`, `body`…)."""
+
+
+def _model_of(fn: Callable[..., Reply]) -> type[Args]:
+    hints = typing.get_type_hints(fn)
+    model = hints.get("args", NoArgs)
     if not (isinstance(model, type) and issubclass(model, Args)):
-        raise TypeError(f"{run.__qualname__}: annotate `args` with the command's Args model")
+        raise TypeError(f"{fn.__qualname__}: annotate `args` with the command's Args model")
     return model
+
+
+def _injecting(fn: Callable[..., Reply]) -> Runner:
+    """`fn` called with the values its parameters name; an unknown name fails at registration, not at run time."""
+    names = list(inspect.signature(fn).parameters)
+    unknown = [n for n in names if n not in INJECTED]
+    if unknown:
+        raise TypeError(f"{fn.__qualname__}: cannot inject {unknown}; a command may take {sorted(INJECTED)}")
+
+    def run(args: Args, ctx: Context) -> Reply:
+        return fn(**{n: INJECTED[n](args, ctx) for n in names})
+
+    return run
 
 
 def command(
@@ -209,10 +233,11 @@ def command(
     operators_only: bool = False,
     uses_store: bool = False,
     answers_unknown: bool = False,
-) -> Callable[[Runner], Runner]:
-    """Register `run(args: Model, ctx) -> Reply` as the command `name` (the model comes from its annotation)."""
+) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
+    """Register `fn` as the command `name`; it takes by name what it needs of `args` (its model,
+    from the annotation), `ctx`, `kb` and `language`."""
 
-    def register(run: Runner) -> Runner:
+    def register(fn: Callable[..., Reply]) -> Callable[..., Reply]:
         if name in COMMANDS:
             raise ValueError(f"command {name!r} registered twice")
         COMMANDS[name] = Command(
@@ -220,8 +245,8 @@ def command(
             usage,
             en,
             ko,
-            run,
-            _model_of(run),
+            _injecting(fn),
+            _model_of(fn),
             example or name,
             reads_cluster,
             changes_state,
@@ -231,7 +256,7 @@ def command(
             uses_store,
             answers_unknown,
         )
-        return run
+        return fn
 
     return register
 

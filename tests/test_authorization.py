@@ -198,11 +198,14 @@ def test_meshbot_audit_lists_the_rows(
     assert main(["audit", "--since", "1h"]) == 0
     text = capsys.readouterr().out
     assert "UALICE" in text and "migrate action=rollback" in text
-    # The CLI itself is audited too (the operator's terminal: not authorized, still recorded).
+    # The CLI itself is audited too (the operator's terminal: not authorized, still recorded), reading
+    # commands included once MESHBOT_DATABASE_URL names the store.
+    assert main(["limits", "lua"]) == 0
+    assert "Lua" in capsys.readouterr().out
     assert main(["audit", "--output", "json"]) == 0
-    assert any(
-        e["command"] == "audit" and e["surface"] == "cli" for e in json.loads(capsys.readouterr().out)["entries"]
-    )
+    entries = json.loads(capsys.readouterr().out)["entries"]
+    cli = [(e["command"], e["arguments"]) for e in entries if e["surface"] == "cli"]
+    assert ("limits", {"feature": ["lua"]}) in cli and ("audit", {"since": "1h"}) in cli
     assert main(["audit", "--since", "yesterday-ish"]) == 2
     assert "give a duration" in capsys.readouterr().err
 
@@ -287,3 +290,13 @@ def test_a_mention_from_another_workspace_is_refused(slack: SlackDouble, server:
     assert post_signed(server, json.dumps(body), content_type="application/json")[0] == 200
     [answer] = slack.wait_method("chat.postMessage", before + 1)[before:]
     assert "serves another Slack workspace" in json.dumps(answer.body)
+
+
+def test_a_reading_command_in_the_terminal_creates_no_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MESHBOT_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "--output", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"]
+    assert list(tmp_path.iterdir()) == []

@@ -42,7 +42,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "command": "/istio",
         "language": "ko",
         "rootNamespace": "mesh-root",
-        "clusterChannels": ["C0123", "C0456"],
+        "clusterChannels": ["C0123", "C0456:payments|orders"],
+        "authorization": {
+            "operators": ["U0ALICE", "S0SRE"],
+            "teamId": "T0ACME",
+            "minDigestInterval": "30m",
+            "rateLimit": 5,
+            "auditRetentionDays": 30,
+        },
         "clusterNamespaces": ["payments", "orders"],
         "slack": {"apiUrl": "https://slack-gov.com/api/"},
         "extraEnv": [{"name": "MESHBOT_KERNEL_MIN", "value": "5.10"}],
@@ -185,7 +192,7 @@ def test_settings_come_from_values(chart: helm.Chart) -> None:
     assert env["MESHBOT_COMMAND"] == "/istio"
     assert env["MESHBOT_LANGUAGE"] == "ko"
     assert env["MESHBOT_ROOT_NAMESPACE"] == "mesh-root"
-    assert env["MESHBOT_CLUSTER_CHANNELS"] == "C0123,C0456"  # bot/config.py splits on commas
+    assert env["MESHBOT_CLUSTER_CHANNELS"] == "C0123,C0456:payments|orders"  # bot/config.py splits on commas
     assert env["MESHBOT_CLUSTER_NAMESPACES"] == "payments,orders"
     assert env["MESHBOT_SLACK_API_URL"] == "https://slack-gov.com/api/"
     assert env["MESHBOT_KERNEL_MIN"] == "5.10"
@@ -554,3 +561,21 @@ def test_readme_documents_every_value_from_the_schema(chart: helm.Chart) -> None
     from values_table import readme_table, table_from_schema
 
     assert readme_table() == table_from_schema(), "README values table is stale: run python tests/values_table.py"
+
+
+def test_authorization_values_reach_the_settings_the_bot_reads(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.config import Settings
+
+    env = env_of(manifests(chart, {**VARIANTS["settings"], "extraEnv": []}))
+    for name, value in env.items():
+        if isinstance(value, str) and name.startswith("MESHBOT_"):
+            monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.operators == ["U0ALICE", "S0SRE"]
+    assert settings.slack_team_id == "T0ACME"
+    assert (settings.min_digest_interval, settings.rate_limit, settings.audit_retention_days) == (1800.0, 5, 30)
+    assert settings.cluster_channels == ["C0123", "C0456:payments|orders"]
+    default = env_of(manifests(chart))
+    assert "MESHBOT_OPERATORS" not in default and default["MESHBOT_MIN_DIGEST_INTERVAL"] == "1h"

@@ -181,3 +181,16 @@ def test_a_question_counts_once_against_the_rate(router: Router) -> None:
     assert "refused" not in first.data and "refused" not in second.data
     assert third.data.get("refused") == "rate"
     assert limited.policy._admitted == set()  # nothing left behind by answered questions
+
+
+def test_a_command_takes_by_name_what_it_needs() -> None:
+    assert COMMANDS["compare"].model is handlers.registry.NoArgs  # `compare(kb, language)`: no arguments
+    ko = handlers.run_text("compare", [], Context(kb=default_knowledge(), language="ko"))
+    assert ko.language == "ko" and ko.data["rows"]
+    with pytest.raises(TypeError, match=r"cannot inject \['user'\]"):
+
+        @command("inject-test", usage="x", en="x", ko="x")
+        def wrong(user: str) -> Reply:
+            return Reply(title=user)
+
+    assert "inject-test" not in COMMANDS

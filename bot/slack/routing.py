@@ -26,7 +26,7 @@ from bot.slack.policy import MembersOf, SlackPolicy, notice
 from cluster.snapshot import Snapshot
 from handlers import COMMANDS, Args, Context, Pipeline, Reply, Section, UsageError
 from handlers.cluster_question import answer_cluster_question
-from handlers.dispatch import AuditRecord, AuditSink, with_follow_ups
+from handlers.dispatch import AuditSink, with_follow_ups
 from handlers.messages import msg
 from handlers.ports import StatePort
 from handlers.registry import free_text_command, unknown_command
@@ -56,6 +56,8 @@ class Asker:
 
 @dataclass(frozen=True)
 class Typed:
+    """A command line as typed: its first word (lower-cased), the rest, and what its flags asked for."""
+
     name: str
     rest: str
     language: Language
@@ -223,7 +225,7 @@ class Router:
         ctx = self.context(asker, language, reads_cluster=True)
         refused = self.policy.admit(ctx)  # a question counts against the rate like a command
         if refused is not None:
-            self._audit_question(ctx, refused.reason, "refused")
+            self._audit_question(ctx, question, "refused", refused.reason)
             return Outcome(refused.reply, free_text or "question", public=True)
         try:
             reply = self.cluster_question(question, asker, ctx)
@@ -252,26 +254,11 @@ class Router:
                 with contextlib.suppress(UsageError):
                     reply = with_follow_ups(reply, COMMANDS[command], handlers.parse(command, [namespace]), ctx)
             metrics.observe_command("cluster-question", "error" if reply.error else "ok", time.perf_counter() - started)
-            self._audit_question(ctx, "", "error" if reply.error else "ok")
+            self._audit_question(ctx, question, "error" if reply.error else "ok")
         return reply
 
-    def _audit_question(self, ctx: Context, reason: str, outcome: str) -> None:
-        record = AuditRecord(
-            user=ctx.user,
-            channel=ctx.channel or "",
-            command="cluster-question",
-            arguments={},
-            target_channel=None,
-            outcome=outcome,
-            request_id=ctx.request_id,
-            surface=ctx.surface,
-            reason=reason,
-        )
-        for sink in self.pipeline.audit_sinks:
-            try:
-                sink(record)
-            except Exception:
-                LOG.exception("writing the audit entry failed")
+    def _audit_question(self, ctx: Context, question: str, outcome: str, reason: str = "") -> None:
+        self.pipeline.record(ctx, "cluster-question", outcome, {"question": question[:MAX_QUOTE]}, reason=reason)
 
     def _command_in(self, typed: Typed) -> Args | None:
         """The arguments when a message is a whole command (parsed once, here), else None: it is a question."""
