@@ -126,3 +126,16 @@ def test_zsh_completion_names_every_command() -> None:
     for name in commands():
         assert re.search(rf"\b{name}\b", script), name
     assert "--fail-on" in script and "--dry-run" in script
+
+
+def test_the_readme_quotes_what_bare_serve_says() -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MESHBOT_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    assert done.returncode == 3
+    said = done.stderr.strip().splitlines()[-1]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"$ meshbot serve\n{said}\n" in readme
