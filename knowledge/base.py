@@ -23,11 +23,15 @@ from knowledge.schema import (
     FindingTexts,
     Limitation,
     Limitations,
+    Unit,
+    UnitFile,
     Vocabulary,
 )
 
 DATA_DIR = Path(__file__).parent / "data"
 ENTRIES_DIR = "entries"
+UNITS_DIR = "units"
+"""Answer units (optional: a knowledge dir without it has no units)."""
 VOCABULARY_FILE = "synonyms.yaml"
 ADVICE_FILE = "advice.yaml"
 DIR_ENV = "MESHBOT_KNOWLEDGE_DIR"
@@ -74,6 +78,13 @@ class KnowledgeBase:
     """Synonyms and domain terms for question matching; optional so small fixture dirs may omit it."""
     advice: AdviceRules | None = None
     """How `advise` settles conflicting needs; optional like `vocabulary`."""
+    units: dict[str, Unit] = field(default_factory=dict)
+    """Answer units by id, in file order (knowledge/data/units/*.yaml); empty when the dir has none."""
+    unit_files: dict[str, Path] = field(default_factory=dict)
+
+    def units_of(self, entry_id: str) -> list[Unit]:
+        """The units whose detail page is `entry_id`, in file order."""
+        return [unit for unit in self.units.values() if unit.entry == entry_id]
 
     def entry(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -103,6 +114,7 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
                 raise KnowledgeError(path, f"entry id {entry.id!r} is also defined in {files[entry.id]}")
             entries[entry.id] = entry
             files[entry.id] = path
+    units, unit_files = _load_units(data_dir / UNITS_DIR)
     kb = KnowledgeBase(
         entries=entries,
         comparison=_load(data_dir / "comparison.yaml", Comparison),
@@ -113,9 +125,24 @@ def load(data_dir: Path = DATA_DIR) -> KnowledgeBase:
         entry_files=files,
         vocabulary=_load(vocab, Vocabulary) if (vocab := data_dir / VOCABULARY_FILE).exists() else None,
         advice=_load(advice, AdviceRules) if (advice := data_dir / ADVICE_FILE).exists() else None,
+        units=units,
+        unit_files=unit_files,
     )
     _check_references(kb, data_dir)
     return kb
+
+
+def _load_units(units_dir: Path) -> tuple[dict[str, Unit], dict[str, Path]]:
+    """Every unit file in `units_dir` (none when it does not exist); a unit id defined twice fails."""
+    units: dict[str, Unit] = {}
+    files: dict[str, Path] = {}
+    for path in sorted(units_dir.glob("*.yaml")):
+        for unit in _load(path, UnitFile).units:
+            if unit.id in units:
+                raise KnowledgeError(path, f"unit id {unit.id!r} is also defined in {files[unit.id]}")
+            units[unit.id] = unit
+            files[unit.id] = path
+    return units, files
 
 
 def _check_references(kb: KnowledgeBase, data_dir: Path) -> None:
@@ -146,6 +173,11 @@ def _check_references(kb: KnowledgeBase, data_dir: Path) -> None:
                     raise KnowledgeError(data_dir / ADVICE_FILE, f"field {name}.{i}: unknown need {key!r}")
     for finding in kb.findings.values():
         need(finding.kb, data_dir / "findings.yaml", f"{finding.code}.kb")
+    index_in_file: dict[Path, int] = {}
+    for unit_id, unit in kb.units.items():
+        path = kb.unit_files[unit_id]
+        index = index_in_file[path] = index_in_file.get(path, -1) + 1
+        need(unit.entry, path, f"units.{index}.entry ({unit_id})")
 
 
 @cache

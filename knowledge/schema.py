@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Language = Literal["ko", "en"]
 ENTRY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -215,3 +215,155 @@ class AdviceRules(Strict):
     """Sidecar-leaning needs that an ambient waypoint can meet (L7 routing/policy, tracing)."""
     rule: Text
     """The rule in words, shown with every conflicting recommendation."""
+
+
+# --- Answer units (knowledge/data/units/*.yaml): short bilingual claims answers are made of ---
+
+UnitKind = Literal["yesno", "figure", "recommendation", "command", "definition", "steps", "fact"]
+QuestionKind = Literal["yesno", "which-mode", "how-much", "how-to", "what-is", "why", "broken", "compare", "list"]
+FigureBasis = Literal["observed", "chart-default", "upstream-doc", "limit"]
+
+YES_NO_EN = ("Yes", "No", "Partly", "Not yet", "Only")
+"""How a yes/no claim opens in English: the answer itself, before any reason."""
+YES_NO_KO = ("예", "네", "아니요", "아니오", "부분적으로", "일부만", "아직", "조건부로")
+"""How a yes/no claim opens in Korean."""
+CLAIM_MAX = 320
+"""A claim is one sentence that fits in the first 300-odd characters of an answer."""
+DETAIL_MAX_LINES = 3
+
+
+class UnitQuestions(Strict):
+    """Realistic example questions for matching; at least three per language, all different."""
+
+    en: list[str] = Field(min_length=3)
+    ko: list[str] = Field(min_length=3)
+
+    @field_validator("en", "ko")
+    @classmethod
+    def _distinct(cls, questions: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for question in questions:
+            key = question.strip().lower()
+            if not key:
+                raise ValueError("an example question is empty")
+            if key in seen:
+                raise ValueError(f"example question {question!r} is listed twice")
+            seen.add(key)
+        return questions
+
+
+class UnitSource(Strict):
+    """Where a unit comes from: the guide's section heading, the upstream Istio page, an ISTIO-FACTS section."""
+
+    guide: str | None = None
+    upstream: str | None = None
+    facts: str | None = None
+
+    @field_validator("upstream")
+    @classmethod
+    def _is_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"upstream {value!r} must be an https:// address")
+        return value
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> UnitSource:
+        if not (self.guide or self.upstream or self.facts):
+            raise ValueError("a unit needs at least one source: guide, upstream or facts")
+        return self
+
+
+class Figure(Strict):
+    """A number with its unit, what it is per, and where it comes from (measured vs a chart default)."""
+
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str = Field(min_length=1)
+    per: str = Field(min_length=1)
+    component: str = Field(min_length=1)
+    resource: str = Field(min_length=1)
+    basis: FigureBasis
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> Figure:
+        if self.value is None and (self.low is None or self.high is None):
+            raise ValueError("a figure needs a value, or both low and high")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"figure range low {self.low} is above high {self.high}")
+        return self
+
+    def numbers(self) -> list[float]:
+        return [n for n in (self.value, self.low, self.high) if n is not None]
+
+
+def number_text(number: float) -> str:
+    """How a figure's number is written in a claim: 50 not 50.0, 0.5 as is."""
+    return str(int(number)) if number == int(number) else str(number)
+
+
+class Unit(Strict):
+    """One atomic answer: a claim that starts with the answer, tied to its detail entry and source."""
+
+    id: str
+    entry: str
+    kind: UnitKind
+    answers: list[QuestionKind] = Field(min_length=1)
+    claim: Text
+    detail: Text | None = None
+    condition: Text | None = None
+    figure: Figure | None = None
+    command: str | None = None
+    terms: list[str] = Field(min_length=1)
+    questions: UnitQuestions
+    source: UnitSource
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not ENTRY_ID.match(value):
+            raise ValueError(f"unit id {value!r} must be lower-case words joined by '-'")
+        return value
+
+    @field_validator("claim")
+    @classmethod
+    def _claim_short(cls, claim: Text) -> Text:
+        for language in ("en", "ko"):
+            text = getattr(claim, language)
+            if len(text) > CLAIM_MAX:
+                raise ValueError(f"claim.{language} is {len(text)} characters; keep it under {CLAIM_MAX}")
+        return claim
+
+    @field_validator("detail")
+    @classmethod
+    def _detail_short(cls, detail: Text | None) -> Text | None:
+        if detail is not None:
+            for language in ("en", "ko"):
+                if len(getattr(detail, language).strip().splitlines()) > DETAIL_MAX_LINES:
+                    raise ValueError(f"detail.{language} has more than {DETAIL_MAX_LINES} lines")
+        return detail
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> Unit:
+        if (self.kind == "figure") != (self.figure is not None):
+            raise ValueError("`figure` is required for kind figure and allowed only there")
+        if self.kind == "command" and not self.command:
+            raise ValueError("kind command needs a `command`")
+        if self.command is not None and self.kind not in ("command", "steps"):
+            raise ValueError("`command` is allowed only for kinds command and steps")
+        if self.kind == "yesno":
+            if not self.claim.en.startswith(YES_NO_EN):
+                raise ValueError(f"claim.en of a yesno unit must start with one of {YES_NO_EN}")
+            if not self.claim.ko.startswith(YES_NO_KO):
+                raise ValueError(f"claim.ko of a yesno unit must start with one of {YES_NO_KO}")
+        if self.figure is not None:
+            for language in ("en", "ko"):
+                text = getattr(self.claim, language).replace(",", "")
+                missing = [number_text(n) for n in self.figure.numbers() if number_text(n) not in text]
+                if missing:
+                    raise ValueError(f"claim.{language} must state the figure's number {missing[0]}")
+        return self
+
+
+class UnitFile(Strict):
+    units: list[Unit] = Field(min_length=1)
