@@ -99,8 +99,21 @@ def command_help(parser: argparse.ArgumentParser, topic: str, language: Language
     """`meshbot help TOPIC`: the same as `meshbot TOPIC --help`, its description in the asked language."""
     sub = subparsers(parser).choices[topic]
     sub.description = summary(topic, language)
+    if language == "ko":
+        for action in sub._actions:
+            action.help = flag_help(topic, action.dest, "ko") or action.help
     text: str = sub.format_help()
     return text
+
+
+def flag_help(command: str, dest: str, language: Language) -> str | None:
+    """A flag's help in `language` (`flag.COMMAND.DEST`, else `flag.DEST`); None when there is none."""
+    for key in (f"flag.{command}.{dest}", f"flag.{dest}"):
+        try:
+            return msg(key, language)
+        except KeyError:
+            continue
+    return None
 
 
 def unknown_topic(parser: argparse.ArgumentParser, topic: str, language: Language) -> Reply:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
-from bot.cli_conventions import subparsers
+from bot.cli_conventions import flag_help, subparsers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,3 +139,17 @@ def test_the_readme_quotes_what_bare_serve_says() -> None:
     said = done.stderr.strip().splitlines()[-1]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"$ meshbot serve\n{said}\n" in readme
+
+
+@pytest.mark.parametrize("name", ["limits", "checklist", "advise", "completion", "demo", "digest", "migrate"])
+def test_help_in_korean_explains_every_flag_in_korean(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["help", name, "--lang", "ko"]) == 0
+    shown = capsys.readouterr().out
+    sub = commands()[name]
+    assert re.search("[가-힣]", sub.description or "") is None  # the parser itself stays English
+    assert "이 도움말을 보여 주고 끝냅니다" in shown
+    flat = " ".join(shown.split())
+    for action in sub._actions:
+        korean = flag_help(name, action.dest, "ko")
+        assert korean and re.search("[가-힣]", korean), f"{name} {action.dest}: no Korean help"
+        assert " ".join(korean.split()) in flat
