@@ -20,6 +20,7 @@ from knowledge import Language
 SEVERITY_EMOJI = {"blocker": "❌", "waypoint": "🔶", "warning": "⚠️", "info": "ℹ️"}
 LISTED = ("blocker", "waypoint")
 MAX_LISTED = 20
+MAX_ROWS = 50
 FENCE = re.compile(r"^\s*(```|~~~)")
 CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 CELL_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
@@ -63,22 +64,29 @@ def heading(text: str) -> str:
     return safe_prose(" ".join(text.split()))
 
 
-def table(t: Table) -> str:
+def table(t: Table, language: Language) -> str:
+    """A GFM table; a long one keeps the rows that need attention (a comment has room for about 65,000 characters)."""
+    rows = t.rows
+    if len(rows) > MAX_ROWS:
+        marked = [row for row, tone in zip(t.rows, t.row_severity, strict=False) if tone]
+        rows = (marked or rows)[:MAX_ROWS]
     lines = ["| " + " | ".join(cell(c) for c in t.columns) + " |", "|" + "---|" * len(t.columns)]
-    for row in t.rows:
+    for row in rows:
         padded = [*row, *[""] * (len(t.columns) - len(row))][: len(t.columns)]
         lines.append("| " + " | ".join(cell(c) for c in padded) + " |")
+    if len(rows) < len(t.rows):
+        lines += ["", msg("render.md.rows", language, shown=len(rows), count=len(t.rows))]
     return "\n".join(lines)
 
 
-def section(s: Section) -> list[str]:
+def section(s: Section, language: Language) -> list[str]:
     parts: list[str] = []
     if s.heading:
         parts.append(f"### {heading(s.heading)}")
     if s.text.strip():
         parts.append(safe_prose(s.text.strip()))
     if s.table is not None:
-        parts.append(table(s.table))
+        parts.append(table(s.table, language))
     return parts
 
 
@@ -114,7 +122,7 @@ def render_markdown(reply: Reply) -> str:
     """The reply as one GitHub comment: a heading, the sections, the findings that need action, next steps."""
     parts = [f"## {heading(reply.title)}"]
     for s in reply.sections:
-        parts += section(s)
+        parts += section(s, reply.language)
     parts += findings(reply.findings, reply.language)
     hints = [h for a in reply.actions if (h := hint_command(a, reply.language)) is not None]
     if hints:

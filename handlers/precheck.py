@@ -12,9 +12,11 @@ from handlers.context import Context
 from handlers.messages import msg
 from handlers.precheck_summary import summary_section
 from handlers.registry import Args, command, option
-from handlers.reply import Action, Reply, Section
+from handlers.reply import Action, Reply, Section, Severity
 
 EXIT_VERDICT = 1
+VERDICT_TONE: dict[str, Severity] = {"blocked": "blocker", "needs-waypoint": "waypoint", "unknown": "warning"}
+"""How a surface marks a namespace's row (the terminal colours it)."""
 MAX_PLAN_BUTTONS = 5
 
 
@@ -43,6 +45,7 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         return found
     a, lang = found.analysis, ctx.language
     rows: list[list[str]] = []
+    tones: list[Severity | None] = []
     items: list[dict[str, Any]] = []
     findings = list(a.cluster_findings)
     for ns in found.namespaces:
@@ -59,6 +62,7 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         served = sum(1 for f in ns.findings if f.severity == "waypoint" and f.served)
         waypoint = str(by["waypoint"] - served) + (msg("precheck.served", lang, count=served) if served else "")
         rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), waypoint, str(by["warning"])])
+        tones.append(VERDICT_TONE.get(ns.verdict))
         findings += ns.findings
     notes, source = source_notes(a, ctx)
     sections = [
@@ -67,7 +71,7 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx)),
     ]
     sections.append(
-        Section(table=table("precheck.columns", ctx, rows))
+        Section(table=table("precheck.columns", ctx, rows).model_copy(update={"row_severity": tones}))
         if rows
         else Section(text=msg("precheck.no_candidates", lang))
     )

@@ -141,3 +141,20 @@ def test_the_gate_fails_and_still_reports(capsys: pytest.CaptureFixture[str]) ->
     code, text = report(capsys, "precheck", *DEMO, "--fail-on", "blocked")
     assert code == 1
     assert GFM.parse(text)[0].tag == "h2" and "--fail-on blocked" in text
+
+
+def test_a_long_table_keeps_the_rows_that_need_attention() -> None:
+    from bot.render_markdown import render_markdown
+    from handlers.reply import Reply, Section, Table
+
+    rows = [[f"ns-{i}", "sidecar", "blocked" if i % 7 == 0 else "ready"] for i in range(300)]
+    tones = ["blocker" if i % 7 == 0 else None for i in range(300)]
+    text = render_markdown(
+        Reply(
+            title="t",
+            sections=[Section(table=Table(columns=["namespace", "mode", "verdict"], rows=rows, row_severity=tones))],
+        )  # type: ignore[arg-type]
+    )
+    (shown,) = tables(text)
+    assert [r[0] for r in shown["rows"]] == [f"ns-{i}" for i in range(0, 300, 7)]
+    assert "43 of 300 rows" in text and len(text) < 65_000

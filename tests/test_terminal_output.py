@@ -173,6 +173,23 @@ def test_korean_hints_keep_the_language(capsys: pytest.CaptureFixture[str]) -> N
     assert "meshbot precheck" in hints and "--lang ko" in hints
 
 
+def test_precheck_rows_are_coloured_by_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import build_parser, run_command, settings_from
+    from handlers import COMMANDS
+
+    parser, _ = build_parser()
+    args = parser.parse_args(["precheck", *DEMO])
+    reply = run_command(COMMANDS["precheck"], args, settings_from(args))
+    lines = render_text(reply, Terminal(width=120, color=True)).splitlines()
+    row = {
+        ESCAPE.sub("", line).split()[0]: line
+        for line in lines
+        if re.match(r"^[a-z]+ +(sidecar|ambient|none|mixed) ", ESCAPE.sub("", line))
+    }
+    assert row["payments"].startswith("\x1b[1;31m") and row["orders"].startswith("\x1b[35m")
+    assert "\x1b[" not in row["catalog"].split("catalog")[0]  # a ready namespace is not marked
+
+
 def test_colour_marks_rows_and_findings_and_plain_has_none() -> None:
     reply = Reply(
         title="t",
