@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
 
+from handlers.help import flag_help
 from handlers.messages import msg
 from handlers.registry import COMMANDS
 from handlers.reply import Reply, Section, Table, error_reply
@@ -104,16 +105,6 @@ def command_help(parser: argparse.ArgumentParser, topic: str, language: Language
             action.help = flag_help(topic, action.dest, "ko") or action.help
     text: str = sub.format_help()
     return text
-
-
-def flag_help(command: str, dest: str, language: Language) -> str | None:
-    """A flag's help in `language` (`flag.COMMAND.DEST`, else `flag.DEST`); None when there is none."""
-    for key in (f"flag.{command}.{dest}", f"flag.{dest}"):
-        try:
-            return msg(key, language)
-        except KeyError:
-            continue
-    return None
 
 
 def unknown_topic(parser: argparse.ArgumentParser, topic: str, language: Language) -> Reply:

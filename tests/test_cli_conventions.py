@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
-from bot.cli_conventions import flag_help, subparsers
+from bot.cli_conventions import subparsers
+from handlers.help import flag_help
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,3 +154,16 @@ def test_help_in_korean_explains_every_flag_in_korean(name: str, capsys: pytest.
         korean = flag_help(name, action.dest, "ko")
         assert korean and re.search("[가-힣]", korean), f"{name} {action.dest}: no Korean help"
         assert " ".join(korean.split()) in flat
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_help_topic_in_slack_lists_the_arguments(lang: str) -> None:
+    """`/mesh help precheck` (the handler every surface shares) shows each argument, not one line."""
+    from handlers.context import Context
+    from handlers.dispatch import Pipeline
+    from knowledge import default
+
+    reply = Pipeline().run_words("help", ["precheck"], Context(kb=default(), language=lang))  # type: ignore[arg-type]
+    (arguments,) = [s.table for s in reply.sections if s.table is not None and len(s.table.rows) == 2]
+    assert [row[0] for row in arguments.rows] == ["NAMESPACE", "--fail-on"]
+    assert all(bool(re.search("[가-힣]", row[1])) == (lang == "ko") for row in arguments.rows)
