@@ -33,6 +33,8 @@ _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
     re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{32}(?![0-9a-fA-F])"),
 )
+# The password in a URL (a database URL such as postgresql://user:PASSWORD@host/db): the user and host stay.
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE)
 _known_secrets: set[str] = set()
 
 
@@ -42,7 +44,7 @@ def redact(text: str) -> str:
         text = text.replace(secret, MASK)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(MASK, text)
-    return text
+    return _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
 
 
 def register_secrets(values: Iterable[str | None]) -> None:

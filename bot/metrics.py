@@ -26,6 +26,22 @@ KUBE_API_ERRORS = Counter(
     "meshbot_kube_api_errors", "Kubernetes API errors, by kind and HTTP status", ["kind", "status"], registry=REGISTRY
 )
 DIGESTS_POSTED = Counter("meshbot_digests_posted", "Digests posted to Slack", registry=REGISTRY)
+SLACK_POSTS = Counter(
+    "meshbot_slack_posts",
+    "Slack deliveries (response_url, chat.postMessage, chat.update, files), by method and real outcome: "
+    "ok, found (an earlier attempt had got through), refused (Slack said no), failed (retries exhausted)",
+    ["method", "outcome"],
+    registry=REGISTRY,
+)
+SLACK_RETRIES = Counter(
+    "meshbot_slack_retries",
+    "Slack deliveries retried, by method and reason (429, 5xx, network)",
+    ["method", "reason"],
+    registry=REGISTRY,
+)
+EVENTS_REDELIVERED = Counter(
+    "meshbot_slack_events_redelivered", "Slack event redeliveries acked without answering again", registry=REGISTRY
+)
 LEADER = Gauge("meshbot_leader", "1 while this replica holds the leader Lease", registry=REGISTRY)
 
 MAX_LABEL_VALUES = 64
@@ -66,6 +82,28 @@ def observe_kube_error(kind: str, status: int | str) -> None:
 
 def digest_posted() -> None:
     DIGESTS_POSTED.inc()
+
+
+SLACK_METHODS = frozenset({"response_url", "chat.postMessage", "chat.update", "files.upload", "conversations.open"})
+SLACK_OUTCOMES = frozenset({"ok", "found", "refused", "failed"})
+RETRY_REASONS = frozenset({"429", "5xx", "network"})
+
+
+def slack_post(method: str, outcome: str) -> None:
+    """Count one delivery by its real outcome (the names are this module's, never user input)."""
+    SLACK_POSTS.labels(
+        method=method if method in SLACK_METHODS else OTHER, outcome=outcome if outcome in SLACK_OUTCOMES else OTHER
+    ).inc()
+
+
+def slack_retry(method: str, reason: str) -> None:
+    SLACK_RETRIES.labels(
+        method=method if method in SLACK_METHODS else OTHER, reason=reason if reason in RETRY_REASONS else OTHER
+    ).inc()
+
+
+def event_redelivered() -> None:
+    EVENTS_REDELIVERED.inc()
 
 
 def set_leader(leading: bool) -> None:

@@ -1,10 +1,15 @@
 """Posting to Slack with retries that neither lose nor duplicate a message.
 
+Every delivery goes through here: chat.postMessage, chat.update, a response_url, a file upload.
 429 is retried after Retry-After; 5xx and connection errors with exponential backoff. A post
 that failed after the server may have taken it (5xx, a dropped connection) is looked up first
 (conversations.history, by the idempotency key carried in the message metadata) so a retry
 never posts twice. The caller records the intent before calling `post` and the ts after it;
-`bot.state` re-drives intents left without a ts by a crash.
+`bot.state` re-drives intents left without a ts by a crash. Each delivery is logged when it had to
+be retried or failed, and counted by its real outcome (`meshbot_slack_posts`, `meshbot_slack_retries`).
+
+A response_url message (ephemeral) and a file cannot be looked up: after a 5xx they are retried
+anyway, since Slack's 5xx almost always means "not taken", and a lost answer is worse than a rare twin.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
 from handlers.ports import DeliveryError
 
 LOG = logging.getLogger(__name__)
@@ -30,6 +37,19 @@ T = TypeVar("T")
 
 class PostError(DeliveryError):
     """Slack refused the message, or kept failing after every retry."""
+
+    def __init__(self, message: str, *, error: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.error = error
+        """Slack's error code when it refused (e.g. not_in_channel), else empty."""
+
+
+class _Status(Exception):
+    """A non-2xx HTTP answer from a response_url (the Web API client raises SlackApiError itself)."""
+
+    def __init__(self, status: int, headers: Any, body: str) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.headers, self.body = status, headers, body
 
 
 class SlackPoster:
@@ -81,7 +101,7 @@ class SlackPoster:
         def already() -> str | None:
             return self.find(channel, key, since=since, thread_ts=thread_ts) if key else None
 
-        return self._with_retries(send, already)
+        return self._with_retries("chat.postMessage", send, already)
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> str:
         """Edit a message in place (idempotent by nature, so every failure may simply be retried)."""
@@ -90,12 +110,43 @@ class SlackPoster:
             response = self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             return str(response.get("ts") or ts)
 
-        return self._with_retries(send, lambda: None)
+        return self._with_retries("chat.update", send, lambda: None)
+
+    def respond(self, response_url: str, message: dict[str, Any]) -> None:
+        """Answer through a response_url (ephemeral, or replacing the original message)."""
+        # No SDK retries: this loop counts and logs each one.
+        webhook = WebhookClient(url=response_url, timeout=15, retry_handlers=[])
+
+        def send() -> None:
+            response = webhook.send_dict(message)
+            if response.status_code >= 300:
+                raise _Status(response.status_code, response.headers, str(response.body or ""))
+
+        self._with_retries("response_url", send, lambda: None)
+
+    def upload(self, **upload: Any) -> None:
+        """files.upload v2 (get an upload URL, send the bytes, complete): retried as a whole."""
+
+        def send() -> None:
+            self.client.files_upload_v2(**upload)
+
+        self._with_retries("files.upload", send, lambda: None)
 
     def find(
         self, channel: str, key: str | None, *, since: datetime | None, thread_ts: str | None = None
     ) -> str | None:
-        """The ts of a message this bot posted with idempotency `key`, if Slack has it."""
+        """The ts of a message this bot posted with idempotency `key`, if Slack has it (None if it cannot say)."""
+        try:
+            return self.lookup(channel, key, since=since, thread_ts=thread_ts)
+        except PostError as exc:
+            # Without history access (scope channels:history) a retry may duplicate: say so in the log.
+            LOG.warning("cannot look up message %s in %s before retrying: %s", key, channel, exc)
+            return None
+
+    def lookup(
+        self, channel: str, key: str | None, *, since: datetime | None, thread_ts: str | None = None
+    ) -> str | None:
+        """Like `find`, but PostError when Slack cannot be asked (so "not there" is really not there)."""
         if key is None:
             return None
         oldest = f"{since.timestamp() - 60:.6f}" if since else "0"
@@ -108,44 +159,64 @@ class SlackPoster:
                 response = self.client.conversations_history(
                     channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE
                 )
-        except (SlackApiError, URLError, OSError) as exc:
-            # Without history access (scope channels:history) a retry may duplicate: say so in the log.
-            LOG.warning("cannot look up message %s in %s before retrying: %s", key, channel, exc)
-            return None
+        except SlackApiError as exc:
+            raise PostError(f"Slack history: {_answer(exc)[2] or _answer(exc)[0]}") from None
+        except (URLError, OSError) as exc:
+            raise PostError(f"Slack history: {type(exc).__name__}: {exc}") from None
         for message in response.get("messages") or []:
             payload = ((message.get("metadata") or {}).get("event_payload")) or {}
             if payload.get("key") == key:
                 return str(message["ts"])
         return None
 
-    def _with_retries(self, send: Callable[[], T], already: Callable[[], T | None]) -> T:
+    def _with_retries(self, method: str, send: Callable[[], T], already: Callable[[], T | None]) -> T:
         maybe_taken = False
         for attempt in range(self.retries + 1):
             if maybe_taken:
                 found = already()
                 if found is not None:
+                    LOG.info("%s: an earlier attempt had got through; not sent again", method)
+                    metrics.slack_post(method, "found")
                     return found
             try:
-                return send()
-            except SlackApiError as exc:
-                status = exc.response.status_code
+                result = send()
+            except (SlackApiError, _Status) as exc:
+                status, headers, error = _answer(exc)
                 if status == 429:
-                    wait = _retry_after(exc.response.headers, self.backoff)
+                    wait, reason = _retry_after(headers, self.backoff), "429"
                 elif status >= 500:
                     maybe_taken = True
-                    wait = self.backoff * 2**attempt
+                    wait, reason = self.backoff * 2**attempt, "5xx"
                 else:
-                    raise PostError(f"Slack refused the message: {exc.response.get('error') or status}") from None
+                    metrics.slack_post(method, "refused")
+                    LOG.warning("%s: Slack refused it (%s)", method, error or status)
+                    raise PostError(f"Slack refused the message: {error or status}", error=error) from None
                 problem = f"HTTP {status}"
             except (URLError, ConnectionError, TimeoutError, OSError) as exc:
                 maybe_taken = True
-                wait = self.backoff * 2**attempt
+                wait, reason = self.backoff * 2**attempt, "network"
                 problem = f"{type(exc).__name__}: {exc}"
+            else:
+                metrics.slack_post(method, "ok")
+                if attempt:
+                    LOG.info("%s delivered after %d retr%s", method, attempt, "y" if attempt == 1 else "ies")
+                return result
             if attempt == self.retries:
+                metrics.slack_post(method, "failed")
+                LOG.error("%s failed: Slack kept failing (%s) after %d retries", method, problem, self.retries)
                 raise PostError(f"Slack kept failing ({problem}) after {self.retries} retries")
-            LOG.warning("Slack call failed (%s); retry %d/%d in %.1fs", problem, attempt + 1, self.retries, wait)
+            metrics.slack_retry(method, reason)
+            LOG.warning("%s failed (%s); retry %d/%d in %.1fs", method, problem, attempt + 1, self.retries, wait)
             self.sleep(min(wait, self.max_wait))
         raise AssertionError("unreachable")
+
+
+def _answer(exc: SlackApiError | _Status) -> tuple[int, Any, str]:
+    """HTTP status, headers and Slack's error code of a failed call."""
+    if isinstance(exc, _Status):
+        return exc.status, exc.headers, exc.body[:100]
+    response = exc.response
+    return int(response.status_code), response.headers, str(response.get("error") or "")
 
 
 def _retry_after(headers: Any, default: float) -> float:

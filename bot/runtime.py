@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.audit import audit_log, store_sink
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.poster import SlackPoster
 from bot.state import BotState
-from bot.store import Store
+from bot.store import Store, StoreError
 from cluster.snapshot import Snapshot
 from handlers import Context, Pipeline, Reply
 from knowledge import Language
@@ -26,7 +26,10 @@ def slack_render(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
 
 
 def build_state(settings: Settings, *, identity: str = "") -> BotState:
-    store = Store(settings.database_url)
+    try:
+        store = Store(settings.database_url)
+    except StoreError as exc:  # one clear line (password masked) and the configuration exit code
+        raise SettingsError(str(exc)) from None
     poster = None
     if settings.slack_bot_token:
         poster = SlackPoster.connect(

@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.runtime import Runtime
 from handlers.digest import DigestArgs
 from handlers.migrate import MigrateArgs
+from handlers.ports import DeliveryError
 from handlers.schedules import ScheduleError, trigger_for
 
 LOG = logging.getLogger(__name__)
@@ -60,6 +61,12 @@ def run_migration_check(namespace: str) -> None:
     if record is None or record.status != "active":
         sched.remove(f"migration:{namespace}")
         return
+    try:
+        # A progress post an outage left pending goes out (or is found in Slack) before new progress is computed.
+        sched.runtime.state.finish_posts(record.channel)
+    except DeliveryError as exc:
+        LOG.error("migration check of %s skipped this time: %s", namespace, exc)
+        return
     ctx = sched.runtime.context(channel=record.channel, language=record.language)
     reply = sched.runtime.pipeline().execute("migrate", MigrateArgs(action="check", words=[namespace]), ctx)
     if reply.error:
@@ -77,8 +84,13 @@ class MeshScheduler:
         self.timezone = settings.timezone
         self.migration_every = settings.migration_check_seconds
         self._lock = threading.Lock()
+        jobstore = SQLAlchemyJobStore(engine=runtime.state.store.engine, tablename="apscheduler_jobs")
+        # The job store creates its table when it starts; replicas starting together on one PostgreSQL would
+        # race to create it, so it is created here first under the replicas' shared lock.
+        with runtime.state.store.serialised() as conn:
+            jobstore.jobs_t.create(conn, checkfirst=True)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=runtime.state.store.engine, tablename="apscheduler_jobs")},
+            jobstores={"default": jobstore},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,

@@ -200,7 +200,7 @@ class BotState:
         self, channel: str, reply: Reply, state: dict[str, Any], *, replace_previous: bool, scope: str = ""
     ) -> Delivery:
         poster = self._poster()
-        self.resume_pending(channel)
+        self.settle_digests(channel)  # (deliver_digest did it before computing; a direct caller gets it here)
         text, blocks = self.render(reply)
         previous = self.last_digest(channel, scope) if replace_previous else None
         if previous is not None and previous.ts:
@@ -244,6 +244,27 @@ class BotState:
         self._mark_posted(run_id, ts)
         self._prune(channel, scope)
         return Delivery(channel=channel, ts=ts, action="posted")
+
+    def settle_digests(self, channel: str) -> None:
+        """A digest left pending (a crash after Slack took it, or an outage longer than the retries) is looked
+        up: found, it is the last digest (posted); not found, it never reached anyone and the digest about to be
+        computed replaces it ("superseded"), so a tick after an outage posts one digest, not the stale one too.
+        When Slack cannot be asked, PostError: this tick posts nothing rather than risk a second copy."""
+        poster = self._poster()
+        with self.store.session() as s:
+            query = select(DigestRun).where(DigestRun.status == "pending", DigestRun.channel == channel)
+            pending = [(r.id, r.created_at) for r in s.scalars(query.order_by(DigestRun.id))]
+        for run_id, created in pending:
+            ts = poster.lookup(channel, f"digest-run:{run_id}", since=created)
+            if ts is not None:
+                LOG.info("digest %s in %s had reached Slack before the crash: kept as posted", run_id, channel)
+                self._mark_posted(run_id, ts)
+                continue
+            LOG.warning("digest %s in %s never reached Slack: superseded by this one", run_id, channel)
+            with self.store.session() as s:
+                run = s.get(DigestRun, run_id)
+                if run is not None and run.status == "pending":
+                    run.status = "superseded"
 
     def _prune(self, channel: str, scope: str) -> None:
         """Keep the newest KEEP_RUNS digests of a channel and scope: history for "what changed", bounded."""
@@ -391,6 +412,10 @@ class BotState:
             elif row is not None:
                 row.status, row.ts = "posted", ts
         return ts
+
+    def finish_posts(self, channel: str) -> int:
+        """Deliver the outbox posts of `channel` left pending (found in Slack first, else posted); how many."""
+        return self._resume_outbox(channel)
 
     def _resume_outbox(self, channel: str | None) -> int:
         with self.store.session() as s:

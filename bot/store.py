@@ -7,9 +7,11 @@ older one runs the ordered upgrade steps below, so an upgrade never needs the fi
 
 from __future__ import annotations
 
+import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -147,6 +149,17 @@ class AuditEntry(Base):
     surface: Mapped[str] = mapped_column(String(16), default="")
 
 
+class SlackEvent(Base):
+    """A Slack event already taken (added in schema version 7): Slack's retries of it are answered once.
+
+    In the store, not in memory, so the replica that gets a retry knows what another replica took.
+    """
+
+    __tablename__ = "slack_events"
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 # --- schema upgrades: step N brings a version N-1 database to version N ---
 
 
@@ -184,12 +197,17 @@ def _v6_audit_details(conn: Connection) -> None:
     _add_column(conn, "audit_entries", "surface", "VARCHAR(16)", "''")
 
 
+def _v7_slack_events(conn: Connection) -> None:
+    SlackEvent.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     2: _v2_audit,
     3: _v3_migration_observation,
     4: _v4_language_and_scope,
     5: _v5_outbox,
     6: _v6_audit_details,
+    7: _v7_slack_events,
 }
 SCHEMA_VERSION = max(UPGRADES)
 
@@ -204,9 +222,33 @@ def schema_version(conn: Connection) -> int | None:
     return 1 if "digest_subscriptions" in tables else None
 
 
+UPGRADE_LOCK = zlib.crc32(b"meshbot schema upgrade")
+"""The PostgreSQL advisory lock key every replica takes around an upgrade (a fixed 32-bit number)."""
+
+
+def serialise(conn: Connection, key: int = UPGRADE_LOCK) -> None:
+    """Hold a transaction-scoped lock shared by every replica on this database (until the transaction ends).
+
+    PostgreSQL: an advisory lock (two replicas starting at once upgrade one after the other, the second
+    then finds the current version). SQLite: the file's write lock, taken at once (BEGIN IMMEDIATE) rather
+    than at the first write, so two processes do not both read "no tables yet" before either creates them.
+    Must be the transaction's first statement.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif conn.dialect.name == "sqlite":
+        # pysqlite has not begun a transaction yet (it does so before the first write): begin it ourselves.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def upgrade(engine: Engine) -> int:
-    """Bring the database to SCHEMA_VERSION, keeping its data; returns the version it had (0 if new)."""
+    """Bring the database to SCHEMA_VERSION, keeping its data; returns the version it had (0 if new).
+
+    Serialised across replicas (see `serialise`), and one transaction: PostgreSQL's DDL is transactional,
+    so an upgrade interrupted half-way leaves the old version, never a mix.
+    """
     with engine.begin() as conn:
+        serialise(conn)
         found = schema_version(conn)
         if found is None:
             Base.metadata.create_all(conn)
@@ -242,14 +284,94 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class StoreError(Exception):
+    """The store cannot be opened; the message is one line, without the database password."""
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for every message that names it."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unparseable database URL)"
+
+
+def mask(text: str, url: str) -> str:
+    """`text` (e.g. a driver's error) with the URL's password, and the URL itself, masked; first line only."""
+    line = (text.strip().splitlines() or [""])[0]
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        password = None
+    line = line.replace(url, safe_url(url))
+    if password:
+        line = line.replace(str(password), "***")
+    return line
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _check_sqlite(engine: Engine) -> None:
+    """An empty or damaged SQLite file is reported at once (SQLite would start an empty zero-length file as new,
+    and a damaged page fails only when a job reads it, again and again)."""
+    path = _sqlite_file(engine)
+    if path is None or not path.exists():
+        return
+    # A file that another replica has just created is empty only until its first statement writes the
+    # header (milliseconds): only a file that stays empty is one that lost its content.
+    deadline = time.monotonic() + 1.0
+    while path.is_file() and path.stat().st_size == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(
+            f"the SQLite store {path} is an empty file (0 bytes), not a meshbot database: "
+            "restore it from a backup, or delete it to start with an empty store"
+        )
+    with engine.connect() as conn:
+        problems = [str(row[0]) for row in conn.execute(text("PRAGMA quick_check"))]
+    if problems != ["ok"]:
+        found = [line.strip() for p in problems for line in p.splitlines() if line.strip() and "***" not in line]
+        detail = (found[0][:160] if found else "integrity check failed") + (
+            f"; {len(found) - 1} more problem(s)" if len(found) > 1 else ""
+        )
+        raise StoreError(
+            f"the SQLite store {path} is damaged ({detail}): restore it from a backup, "
+            "or recover it with `sqlite3 FILE .recover`"
+        )
+
+
 class Store:
-    """Open (and upgrade) the database at `url`."""
+    """Open (and upgrade) the database at `url`; StoreError (one line, password masked) when it cannot."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
-        self.upgraded_from = upgrade(self.engine)
+        try:
+            self.engine = make_engine(url)
+        except (ArgumentError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot open the store {safe_url(url)}: {mask(str(exc), url)}") from None
+        try:
+            _check_sqlite(self.engine)
+            self.upgraded_from = upgrade(self.engine)
+        except StoreError:
+            self.engine.dispose()
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            self.engine.dispose()
+            cause = getattr(exc, "orig", None) or exc
+            raise StoreError(f"cannot open the store {safe_url(url)}: {mask(str(cause), url)}") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def serialised(self, key: int = UPGRADE_LOCK) -> Iterator[Connection]:
+        """A transaction that holds the replicas' shared lock (see `serialise`): for one-time setup steps."""
+        with self.engine.begin() as conn:
+            serialise(conn, key)
+            yield conn
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -293,6 +415,21 @@ class Store:
             result: Any = s.execute(delete(AuditEntry).where(AuditEntry.at < before))
             return int(result.rowcount or 0)
 
+    def claim_event(self, event_id: str, *, keep: timedelta = timedelta(hours=1)) -> bool:
+        """True the first time any replica claims `event_id`, False for Slack's retries of it.
+
+        The primary key decides between replicas at once; claims older than `keep` (Slack retries for
+        minutes, not hours) are pruned on the way.
+        """
+        try:
+            with self.session() as s:
+                s.add(SlackEvent(event_id=event_id[:128], seen_at=utcnow()))
+        except IntegrityError:
+            return False
+        with self.session() as s:
+            s.execute(delete(SlackEvent).where(SlackEvent.seen_at < utcnow() - keep))
+        return True
+
     def reachable(self) -> bool:
         """The database answers a trivial query (for /readyz)."""
         try:
@@ -306,13 +443,6 @@ class Store:
         self.engine.dispose()
 
 
-OPEN_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, ValueError)
-"""What opening a store may raise for a bad URL or an unreachable/unreadable database."""
-
-
-def safe_url(url: str) -> str:
-    """The database URL without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable MESHBOT_DATABASE_URL)"
+OPEN_ERRORS: tuple[type[Exception], ...] = (StoreError, SQLAlchemyError, ValueError)
+"""What opening a store may raise for a bad URL or an unreachable/unreadable database (StoreError: all of it,
+as one line with the password masked)."""

@@ -53,6 +53,7 @@ def compose_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     """The digest for `channel` against its previous one: the message, its state, whether one was posted
     before, and whether anything changed since."""
     state = state_of(ctx)
+    state.settle_digests(channel)  # first: the previous digest must be known before this one is compared with it
     scope = ",".join(sorted(set(namespaces)))
     previous = state.last_digest(channel, scope)
     before: DigestState | None = None

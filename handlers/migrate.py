@@ -343,5 +343,7 @@ def _migrate(args: MigrateArgs, ctx: Context) -> Reply:
         language=lang,
     )
     if record.thread_ts and not (ctx.thread_ts == record.thread_ts and ctx.channel == record.channel):
-        state.post(record.channel, reply, thread_ts=record.thread_ts)  # the thread keeps the whole story
+        # The thread keeps the whole story; keyed by what changed, so a re-run after a crash posts it once.
+        key = f"migration:{namespace}:{record.status}:{record.phase}"
+        state.post(record.channel, reply, thread_ts=record.thread_ts, key=key)
     return reply

@@ -110,6 +110,11 @@ class DigestPort(Protocol):
         """Post (or, with replace_previous, edit the last digest in place), then remember `state`."""
         ...
 
+    def settle_digests(self, channel: str) -> None:
+        """Before a new digest of `channel` is computed: a pending one (a crash, an outage) is found in Slack
+        and kept as posted, or dropped for the new one; DeliveryError when Slack cannot say which."""
+        ...
+
 
 class MigrationPort(Protocol):
     def migration(self, namespace: str) -> MigrationRecord | None: ...

@@ -58,3 +58,24 @@ def user_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("XDG_DATA_HOME", None)
     else:
         os.environ["XDG_DATA_HOME"] = before
+
+
+# --- a real PostgreSQL (server helper, issue 11 §5) ---------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """One PostgreSQL server for the session (tests/pg_server.py); tests take a fresh database each."""
+    from pg_server import PostgresServer
+
+    with PostgresServer.temporary() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store's URL on each backend: a SQLite file, and a fresh database on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'meshbot.sqlite'}"
+    server = request.getfixturevalue("postgres")
+    return str(server.fresh_database())

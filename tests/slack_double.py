@@ -2,8 +2,10 @@
 
 It implements the methods meshbot calls (auth.test, chat.postMessage, chat.postEphemeral,
 chat.update, conversations.open, files.getUploadURLExternal + the upload URL +
-files.completeUploadExternal, apps.connections.open), records every call, and can answer one call
-of a method with a 429 + Retry-After or a Slack error, to test retries and fallbacks.
+files.completeUploadExternal, conversations.history/replies, apps.connections.open), records every
+call, and can answer calls of a method (the response_url too) with a sequence of faults the way Slack
+answers them: 429 + Retry-After, 5xx (JSON `internal_error`, or a gateway's HTML page), a 5xx after
+the message was taken, or a Slack error, to test retries, lookups and fallbacks.
 """
 
 from __future__ import annotations
@@ -40,6 +42,20 @@ class Call:
         return json.dumps(self.body, ensure_ascii=False)
 
 
+@dataclass
+class Fault:
+    status: int
+    error: str
+    retry_after: int | None = None
+    taken: bool = False
+
+    def answer(self) -> tuple[int, dict[str, str], Any]:
+        if self.status in (502, 503, 504):  # a gateway in front of Slack: an HTML page, not JSON
+            return self.status, {"Content-Type": "text/html"}, b"<html><body>Service Unavailable</body></html>"
+        extra = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        return self.status, {"Content-Type": "application/json", **extra}, {"ok": False, "error": self.error}
+
+
 def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         parsed = json.loads(raw or b"{}")
@@ -61,7 +77,7 @@ class SlackDouble:
         self.socket_url: str | None = None
         self.usergroups: dict[str, list[str]] = {}
         """User-group id (S…) -> member ids, as `usergroups.users.list` answers them."""
-        self._faults: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
@@ -115,10 +131,27 @@ class SlackDouble:
     # --- faults -----------------------------------------------------------------------------
 
     def rate_limit_once(self, method: str, retry_after: int = 1) -> None:
-        self._faults.setdefault(method, []).append((429, "ratelimited", retry_after))
+        self._faults.setdefault(method, []).append(Fault(429, "ratelimited", retry_after))
 
     def error_once(self, method: str, error: str) -> None:
-        self._faults.setdefault(method, []).append((200, error, None))
+        self._faults.setdefault(method, []).append(Fault(200, error))
+
+    def fail(self, method: str, *statuses: int, retry_after: int = 1, taken: bool = False) -> None:
+        """Answer the next calls of `method` (or "response_url") with these HTTP statuses, in order.
+
+        429 comes with Retry-After; 500 with Slack's JSON `internal_error`; 502/503/504 with a gateway's
+        HTML page. `taken`: the 5xx comes after the call was carried out (the message is in the channel).
+        """
+        for status in statuses:
+            error = "ratelimited" if status == 429 else "internal_error"
+            self._faults.setdefault(method, []).append(
+                Fault(status, error, retry_after if status == 429 else None, taken=taken and status >= 500)
+            )
+
+    def _fault(self, method: str) -> Fault | None:
+        with self._lock:
+            faults = self._faults.get(method)
+            return faults.pop(0) if faults else None
 
     # --- assertions ---------------------------------------------------------------------------
 
@@ -169,7 +202,13 @@ class SlackDouble:
         if parsed.path.startswith("/response/"):
             body = _decode(raw, "application/json")
             body["_to"] = parsed.path.rsplit("/", 1)[-1]  # which response_url: one per request in the tests
+            fault = self._fault("response_url")
+            if fault is not None and not fault.taken:
+                self._record(Call("response_url", body, lower, status=fault.status))
+                return fault.answer()
             self._record(Call("response_url", body, lower))
+            if fault is not None:
+                return fault.answer()
             return 200, {"Content-Type": "text/plain"}, b"ok"
         if parsed.path.startswith("/upload/"):
             file_id = parsed.path.rsplit("/", 1)[-1]
@@ -181,12 +220,10 @@ class SlackDouble:
         method = parsed.path[len("/api/") :]
         body = _decode(raw, lower.get("content-type", ""))
         body.update({k: v[0] for k, v in parse_qs(parsed.query).items()})
-        faults = self._faults.get(method)
-        if faults:
-            status, error, retry_after = faults.pop(0)
-            self._record(Call(method, body, lower, status=status if status != 200 else 299))
-            extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-            return status, {"Content-Type": "application/json", **extra}, {"ok": False, "error": error}
+        fault = self._fault(method)
+        if fault is not None and not fault.taken:
+            self._record(Call(method, body, lower, status=fault.status if fault.status != 200 else 299))
+            return fault.answer()
         token = lower.get("authorization", "").removeprefix("Bearer ")
         wanted = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != wanted:
@@ -194,6 +231,8 @@ class SlackDouble:
             return 200, {"Content-Type": "application/json"}, {"ok": False, "error": "invalid_auth"}
         answer = self._answer(method, body)
         self._record(Call(method, body, lower, result=answer))
+        if fault is not None:  # carried out, then answered with a 5xx
+            return fault.answer()
         return 200, {"Content-Type": "application/json"}, answer
 
     def _next_ts(self) -> str:
@@ -231,6 +270,18 @@ class SlackDouble:
         if method == "files.completeUploadExternal":
             files = body.get("files") or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        if method in ("conversations.history", "conversations.replies"):
+            # What the bot posted in the channel (or the thread), newest first, with its metadata.
+            posted = [
+                c
+                for c in self.of("chat.postMessage")
+                if c.body.get("channel") == body.get("channel")
+                and (method == "conversations.history" or body.get("ts") in (c.body.get("thread_ts"), c.result["ts"]))
+            ]
+            messages = [
+                {"ts": c.result["ts"], "text": c.body.get("text"), "metadata": c.body.get("metadata")} for c in posted
+            ]
+            return {"ok": True, "messages": list(reversed(messages))}
         if method == "usergroups.users.list":
             # https://docs.slack.dev/reference/methods/usergroups.users.list: {"ok": true, "users": [...]}
             members = self.usergroups.get(str(body.get("usergroup") or ""))
@@ -265,19 +316,21 @@ def post_signed(
     timestamp: int | str | None = None,
     secret: str = SIGNING_SECRET,
     signature: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """POST like Slack does (X-Slack-Signature over `v0:ts:body`); returns (status, body)."""
+    """POST like Slack does (X-Slack-Signature over `v0:ts:body`), with any `headers` more; (status, body)."""
     import urllib.error
     import urllib.request
 
     ts = str(int(time.time()) if timestamp is None else timestamp)
     data = body.encode() if isinstance(body, str) else body
-    headers = {
+    sent = {
         "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": signature if signature is not None else sign(data, ts, secret),
+        **(headers or {}),
     }
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    request = urllib.request.Request(url, data=data, headers=sent, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()

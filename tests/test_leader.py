@@ -87,9 +87,11 @@ def test_a_leader_that_cannot_renew_stops_before_the_lease_expires(
     assert not a.step() and log == ["a start", "a stop"]
 
 
+@pytest.mark.slow
 def test_two_replicas_post_one_digest_per_tick_and_the_survivor_takes_over(
-    slack: SlackDouble, kube_double_factory: Callable[..., KubeDouble], tmp_path: Path
+    slack: SlackDouble, kube_double_factory: Callable[..., KubeDouble], tmp_path: Path, database_url: str
 ) -> None:
+    """Two scheduler processes on one database (a SQLite file, then a real PostgreSQL), one Lease."""
     kube = kube_double_factory()
     env = bot_env(
         slack,
@@ -100,6 +102,7 @@ def test_two_replicas_post_one_digest_per_tick_and_the_survivor_takes_over(
         MESHBOT_LEASE_DURATION="2",
         MESHBOT_LEASE_RENEW_EVERY="0.4",
     )
+    env["MESHBOT_DATABASE_URL"] = database_url
     assert meshbot("digest", "subscribe", "every", "2s", "--channel", "CHA", env=env).returncode == 0
     replicas = {
         name: Process("scheduler", env={**env, "MESHBOT_IDENTITY": name}, log=tmp_path / f"{name}.log")

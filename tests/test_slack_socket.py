@@ -138,3 +138,34 @@ def test_dropped_connection_is_reopened(server: Server, doubles: tuple[SlackDoub
     while status_of(server, "/readyz") != 200 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert status_of(server, "/readyz") == 200
+
+
+def test_a_redelivered_events_api_envelope_is_acked_and_answered_once(
+    server: Server, doubles: tuple[SlackDouble, SocketDouble]
+) -> None:
+    slack, socket = doubles
+    event = {
+        "type": "app_mention",
+        "channel": "CSOCKRE",
+        "user": "UALICE",
+        "ts": "1800000200.000100",
+        "text": f"<@{BOT_USER}> what is ztunnel?",
+    }
+    body = {
+        "token": "legacy",
+        "team_id": TEAM,
+        "api_app_id": "A0MESHBOT",
+        "type": "event_callback",
+        "event_id": "EvSOCKRETRY",
+        "event_time": int(time.time()),
+        "event": event,
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+    }
+    # Slack redelivers an envelope it saw no ack for: a new envelope_id, the same event_id.
+    for envelope_id in [socket.deliver("events_api", body) for _ in range(3)]:
+        socket.wait_ack(envelope_id)
+    slack.wait_for(
+        lambda calls: [c for c in calls if c.method == "chat.postMessage" and c.body.get("channel") == "CSOCKRE"]
+    )
+    time.sleep(1.0)  # a second answer would be on its way by now
+    assert len([c for c in slack.of("chat.postMessage") if c.body.get("channel") == "CSOCKRE"]) == 1

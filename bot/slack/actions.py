@@ -66,7 +66,8 @@ def handle(slack: SlackApp, body: dict[str, Any], action: dict[str, Any], respon
 
     message = render(reply)
     if ephemeral or replace:
-        respond(
+        slack.delivery.respond(
+            respond,
             text=message.text,
             blocks=message.blocks,
             response_type="ephemeral",

@@ -117,7 +117,7 @@ def build(
     slack = SlackApp(
         app=app,
         router=Router(settings, shared, state=state, members_of=GroupMembers(client, settings.operator_groups_seconds)),
-        delivery=Delivery(client, threads),
+        delivery=Delivery(client, threads, retries=settings.slack_retries, backoff=settings.slack_backoff),
         threads=threads,
         work=work or Work(),
     )
@@ -203,7 +203,7 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
             )
         except Exception:
             LOG.exception("delivering the answer to %s failed", outcome.command)
-            respond(text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
+            delivery.respond(respond, text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
 
     @app.event("app_mention")
     def mention(event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -1,15 +1,22 @@
-"""Putting a rendered reply in front of people: response_url, chat.postMessage, and report files."""
+"""Putting a rendered reply in front of people: response_url, chat.postMessage, and report files.
+
+Every delivery goes through `bot.poster.SlackPoster`: retried on 429 and 5xx, a channel post keyed so a
+retry after a 5xx finds the first attempt instead of posting twice, each one logged and counted.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.poster import PostError, SlackPoster
 from bot.slack.render import SlackMessage
 from bot.slack.threads import ThreadMemory
 from handlers.messages import msg
@@ -31,21 +38,34 @@ def report_name(command: str) -> str:
 
 
 class Delivery:
-    def __init__(self, client: WebClient, threads: ThreadMemory) -> None:
+    def __init__(self, client: WebClient, threads: ThreadMemory, *, retries: int = 5, backoff: float = 1.0) -> None:
         self.client = client
         self.threads = threads
+        # Its own client without the SDK's retry handlers: the poster's loop decides, logs and counts each retry.
+        own = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, retry_handlers=[])
+        self.poster = SlackPoster(own, retries=retries, backoff=backoff)
 
     def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None) -> str:
         """Post in the channel (in a thread when given) and remember the thread as one meshbot answers in."""
-        result = self.client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts, unfurl_links=False
+        ts = self.poster.post(
+            channel,
+            message.text,
+            message.blocks,
+            thread_ts=thread_ts,
+            key=f"answer:{uuid.uuid4().hex}",
+            since=datetime.now(UTC),
         )
-        ts = str(result["ts"])
         self.threads.remember(channel, thread_ts or ts)
         return ts
 
+    def respond(self, respond: Respond, **message: Any) -> None:
+        """An answer through the request's response_url, retried like every post."""
+        if respond.response_url is None:
+            raise PostError("this request has no response_url")
+        self.poster.respond(respond.response_url, {k: v for k, v in message.items() if v is not None})
+
     def upload(self, channel: str, report: str, command: str, language: Language, *, thread_ts: str | None) -> None:
-        self.client.files_upload_v2(
+        self.poster.upload(
             channel=channel,
             thread_ts=thread_ts,
             content=report,
@@ -69,10 +89,10 @@ class Delivery:
         if public:
             try:
                 ts = self.post(channel, message)
-            except SlackApiError as exc:
-                if exc.response.get("error") not in NOT_A_MEMBER:
+            except PostError as exc:
+                if exc.error not in NOT_A_MEMBER:
                     raise
-                respond(text=message.text, blocks=message.blocks, response_type="in_channel")
+                self.respond(respond, text=message.text, blocks=message.blocks, response_type="in_channel")
                 return
             if message.report is not None:
                 self._upload_or_say(channel, message.report, command, language, thread_ts=ts)
@@ -83,11 +103,11 @@ class Delivery:
                 dm = str(self.client.conversations_open(users=user)["channel"]["id"])
                 self.upload(dm, message.report, command, language, thread_ts=None)
                 message = _note(message, msg("slack.summary.sent_dm", language))
-            except SlackApiError as exc:
-                LOG.warning("report upload failed: %s", exc.response.get("error"))
-                error = str(exc.response.get("error"))
+            except (SlackApiError, PostError) as exc:
+                error = _error_of(exc)
+                LOG.warning("report upload failed: %s", error)
                 message = _note(message, msg("slack.summary.upload_failed", language, error=error, command=command))
-        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+        self.respond(respond, text=message.text, blocks=message.blocks, response_type="ephemeral")
 
     def answer_in_thread(
         self, channel: str, message: SlackMessage, *, thread_ts: str | None, command: str, language: Language
@@ -100,11 +120,17 @@ class Delivery:
     def _upload_or_say(self, channel: str, report: str, command: str, language: Language, *, thread_ts: str) -> None:
         try:
             self.upload(channel, report, command, language, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error"))
+        except PostError as exc:
+            error = _error_of(exc)
             LOG.warning("report upload failed: %s", error)
             text = msg("slack.summary.upload_failed", language, error=error, command=command)
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+            self.poster.post(channel, text, [], thread_ts=thread_ts, key=f"answer:{uuid.uuid4().hex}")
+
+
+def _error_of(exc: SlackApiError | PostError) -> str:
+    if isinstance(exc, PostError):
+        return exc.error or str(exc)
+    return str(exc.response.get("error"))
 
 
 def payload_get(body: dict[str, Any], *path: str) -> Any:

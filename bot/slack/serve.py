@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from sqlalchemy.exc import SQLAlchemyError
 from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.config import Settings, SettingsError
 from bot.slack.app import SlackApp, build
+from bot.slack.once import Claim, MemoryClaims, answer_once
 from bot.slack.web import MAX_BODY, WebApp
 from cluster.snapshot import Snapshot
 from handlers.ports import StatePort
@@ -30,6 +30,19 @@ Mode = Literal["socket", "http"]
 # Request threads block until the listener acked (milliseconds); 8 keeps 20 concurrent slash
 # commands within a few ack-times of each other while leaving the 2 cores to the work pool.
 HTTP_THREADS = 8
+# Connections: waitress reads a whole request on its event loop before a thread sees it, so idle or
+# slow clients hold only a socket, never a thread. Its default limit (100 connections, after which it
+# stops accepting) let 101 idle sockets shut out Slack and the probes; these let them be many and
+# short-lived. Measured by benchmarks/bench_idle_connections.py.
+CONNECTION_LIMIT = 2000
+"""Open connections before waitress stops accepting (each is one file descriptor, nothing more)."""
+CHANNEL_TIMEOUT = 30
+"""Seconds a connection may sit idle (or dribble a request) before it is closed; Slack sends at once."""
+CLEANUP_INTERVAL = 5
+"""How often idle connections are looked for."""
+MAX_HEADER_BYTES = 32 * 1024
+"""Slack's headers are well under 2 KiB; beyond this waitress answers 431 before reading more."""
+LISTEN_BACKLOG = 2048
 GRACE_SECONDS = 20.0
 PING_SECONDS = 10.0
 """How often the Socket Mode client checks its connection (and reconnects when it dropped)."""
@@ -62,10 +75,13 @@ class Server:
         ping_interval: float = PING_SECONDS,
         state: StatePort | None = None,
         store_ready: Callable[[], bool] | None = None,
+        claim_event: Claim | None = None,
     ) -> None:
         check(settings, mode)
         self.mode = mode
         self.slack: SlackApp = build(settings, read_cluster=read_cluster, state=state)
+        # Slack's redeliveries of an event are acked, not answered again (claims in the store: across replicas).
+        self.slack.app.use(answer_once(claim_event or MemoryClaims()))
         self.socket: Any = None
         self._stopping = threading.Event()
         self._last_connected = 0.0
@@ -90,7 +106,15 @@ class Server:
                 threads=HTTP_THREADS,
                 ident="meshbot",
                 max_request_body_size=MAX_BODY,
+                max_request_header_size=MAX_HEADER_BYTES,
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=CHANNEL_TIMEOUT,
+                cleanup_interval=CLEANUP_INTERVAL,
+                backlog=LISTEN_BACKLOG,
+                # poll(), not select(): select() cannot watch a descriptor numbered 1024 or above.
+                asyncore_use_poll=True,
                 clear_untrusted_proxy_headers=True,
+                expose_tracebacks=False,
             )
         except OSError as exc:
             raise SettingsError(f"cannot listen on {host or settings.host}:{port}: {exc.strerror}") from None
@@ -152,16 +176,14 @@ def run(settings: Settings, mode: Mode, *, port: int | None) -> int:
     from bot.scheduling import start_scheduling, stop_on_signals
 
     identity = settings.identity or default_identity()
-    try:
-        runtime = build_runtime(settings, identity=identity)
-    except (SQLAlchemyError, OSError) as exc:  # the store cannot open its database
-        raise SettingsError(f"cannot start the store ({settings.database_url}): {exc}".splitlines()[0]) from None
+    runtime = build_runtime(settings, identity=identity)  # a store that cannot open: one line (SettingsError)
     server = Server(
         settings,
         mode,
         read_cluster=runtime.read_cluster,
         state=runtime.state,
         store_ready=runtime.state.store.reachable,
+        claim_event=runtime.state.store.claim_event,
         port=port,
     )
     stop = stop_on_signals()

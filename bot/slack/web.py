@@ -2,7 +2,9 @@
 
 A thin bridge instead of Bolt's WSGI adapter, for one reason: Bolt parses the body before it checks
 the signature, and a body that does not parse raises, which a WSGI server turns into a 500. Here
-the signature is checked first (401), then the shape (400), and only then does Bolt see it.
+the signature is checked first (401), then the shape (400), and only then does Bolt see it. Nothing
+a client sends before it is authenticated can make a 5xx: the headers are checked as the bytes they
+are (a timestamp of ASCII digits, a signature of ASCII), the body is bounded in size and in nesting.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ MAX_BODY = 1 << 20
 """Slack's payloads are a few KiB; anything near a MiB is not from Slack."""
 MAX_SKEW = 5 * 60
 """Slack's rule: a request signed more than five minutes ago is a replay."""
+MAX_NESTING = 64
+"""Slack's payloads nest about ten deep (a message's blocks' elements); deeper is an attack on the parser."""
+MAX_SIGNATURE = 128
 
 Check = Callable[[], bool]
 
@@ -47,13 +52,44 @@ def _response(
 
 def signature_ok(secret: str, raw: bytes, timestamp: str | None, signature: str | None) -> bool:
     """Slack's v0 signature over the raw bytes (so a body that is not UTF-8 is a 401/400, not a crash)."""
-    if not timestamp or not signature or not timestamp.isdigit():
+    # isdecimal() alone takes "¹²" or Arabic digits, which int() or the clock comparison then trip over.
+    if not timestamp or not signature or len(timestamp) > 12 or len(signature) > MAX_SIGNATURE:
+        return False
+    if not (timestamp.isascii() and timestamp.isdigit() and signature.isascii()):
         return False
     if abs(time.time() - int(timestamp)) > MAX_SKEW:
         return False
     base = b"v0:" + timestamp.encode() + b":" + raw
     expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def nesting(text: str) -> int:
+    """How deep JSON `text` nests (brackets inside strings do not count); found before parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _json(text: str) -> object:
+    if nesting(text) > MAX_NESTING:
+        raise ValueError("nested too deep")
+    return json.loads(text)
 
 
 OBJECT_FIELDS = ("event", "user", "channel", "team", "container", "message", "enterprise")
@@ -75,11 +111,11 @@ def well_formed(body: str, content_type: str) -> bool:
     """The shapes Slack sends: a JSON event envelope, a form with `payload` (JSON), or a slash command form."""
     try:
         if content_type.startswith("application/json"):
-            return _shaped(json.loads(body))
+            return _shaped(_json(body))
         form = parse_qs(body, keep_blank_values=True)
         if "payload" in form:
-            return _shaped(json.loads(form["payload"][0]))
-    except ValueError:
+            return _shaped(_json(form["payload"][0]))
+    except (ValueError, RecursionError):
         return False
     return bool(form.get("command")) or "ssl_check" in form
 
@@ -113,19 +149,22 @@ class WebApp:
 
     def slack(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         assert self.bolt is not None and self.signing_secret is not None
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
+        length_header = str(environ.get("CONTENT_LENGTH") or "0").strip()
+        if not (length_header.isascii() and length_header.isdigit()):
             return _response(start_response, "400 Bad Request", "bad Content-Length\n")
+        length = int(length_header)
         if length > MAX_BODY:
             return _response(start_response, "413 Content Too Large", "too large\n")
-        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            raw = environ["wsgi.input"].read(length) if length else b""
+        except (OSError, ValueError):  # the client went away mid-body
+            return _response(start_response, "400 Bad Request", "truncated body\n")
         headers: dict[str, str] = {
             key[5:].lower().replace("_", "-"): str(value) for key, value in environ.items() if key.startswith("HTTP_")
         }
         content_type = str(environ.get("CONTENT_TYPE") or "")
         headers["content-type"] = content_type
-        if not signature_ok(
+        if len(raw) != length or not signature_ok(
             self.signing_secret, raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
         ):
             return _response(start_response, "401 Unauthorized", "invalid signature\n")
