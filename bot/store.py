@@ -265,7 +265,10 @@ def _make_sqlite_folder(url: str) -> None:
     """The default store lives in the user's data directory, which may not exist yet."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # opening the file then fails with SQLite's own clear error, answered as a setting error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -97,3 +97,13 @@ def test_migrate_start_dry_run_shows_the_thread_root(tmp_path: Path) -> None:
     payload = json.loads(done.stdout)
     texts = json.dumps(payload["blocks"], ensure_ascii=False)
     assert "orders" in payload["blocks"][0]["text"]["text"] and "kubectl" in texts
+
+
+def test_a_store_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    env = fresh_env(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    env["MESHBOT_DATABASE_URL"] = f"sqlite:///{blocker / 'sub' / 'meshbot.sqlite'}"  # its folder cannot exist
+    done = meshbot(tmp_path, env, "digest", "list")
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert "cannot open the store" in done.stderr
