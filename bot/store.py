@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -265,10 +265,9 @@ def _make_sqlite_folder(url: str) -> None:
     """The default store lives in the user's data directory, which may not exist yet."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        try:
+        # If it cannot be made, opening the file fails with SQLite's own clear error, answered as a setting error.
+        with suppress(OSError):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass  # opening the file then fails with SQLite's own clear error, answered as a setting error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
