@@ -53,7 +53,6 @@ def compose_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     """The digest for `channel` against its previous one: the message, its state, whether one was posted
     before, and whether anything changed since."""
     state = state_of(ctx)
-    state.settle_digests(channel)  # first: the previous digest must be known before this one is compared with it
     scope = ",".join(sorted(set(namespaces)))
     previous = state.last_digest(channel, scope)
     before: DigestState | None = None
@@ -76,6 +75,7 @@ def compose_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
 
 def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[Reply, Delivery]:
     """Compose the digest for `channel` against its previous one, and post it (or update the last in place)."""
+    state_of(ctx).settle_digests(channel)  # first: the previous digest must be known before this one is compared
     reply, current, posted_before, changed = compose_digest(ctx, channel, namespaces)
     delivery = state_of(ctx).publish_digest(
         channel,
