@@ -2,7 +2,8 @@
 
 Each file's header says, before any run, the verdict Istio's rules give each namespace and the finding
 codes that must be reported. Prints agreement, the wrong `ready` verdicts (the one mistake a gate must not
-make), over-blocking, and missing codes. Run: python benchmarks/eval_precheck.py [--verbose]
+make), over-blocking, and missing codes. Run: python benchmarks/eval_precheck.py [--verbose] [FOLDER ...]
+(default: both sets, tests/eval/clusters and tests/eval/clusters2, each reported on its own).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from cluster.dump import read_dump
 from handlers import Context, run_text
 from knowledge import default as default_kb
 
-CLUSTERS = Path(__file__).resolve().parents[1] / "tests" / "eval" / "clusters"
+EVAL = Path(__file__).resolve().parents[1] / "tests" / "eval"
+SETS = (EVAL / "clusters", EVAL / "clusters2")
 RANK = {"ready": 0, "needs-waypoint": 1, "blocked": 2, "unknown": 3}
 
 
@@ -78,10 +80,17 @@ def evaluate(paths: list[Path]) -> Outcome:
 
 
 def main() -> int:
-    paths = sorted(CLUSTERS.glob("*.yaml"))
+    folders = [Path(a) for a in sys.argv[1:] if not a.startswith("-")] or list(SETS)
+    wrong = sum(report(folder) for folder in folders)
+    return 1 if wrong else 0
+
+
+def report(folder: Path) -> int:
+    """Print one set's figures; return how many wrong `ready` verdicts it found."""
+    paths = sorted(folder.glob("*.yaml"))
     outcome = evaluate(paths)
     print(
-        f"{len(paths)} clusters, {outcome.namespaces} namespaces: {outcome.agreed} verdicts agree "
+        f"{folder.name}: {len(paths)} clusters, {outcome.namespaces} namespaces: {outcome.agreed} verdicts agree "
         f"({outcome.agreed / outcome.namespaces:.0%}); wrong ready {len(outcome.wrong_ready)}; "
         f"stricter {len(outcome.stricter)}; looser (not ready) {len(outcome.looser)}; "
         f"missing codes {len(outcome.missing_codes)}"
@@ -95,7 +104,7 @@ def main() -> int:
         ):
             for row in rows:
                 print(f"  {title}: {row}")
-    return 1 if outcome.wrong_ready else 0
+    return len(outcome.wrong_ready)
 
 
 if __name__ == "__main__":

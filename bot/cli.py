@@ -42,6 +42,9 @@ def cluster_options() -> argparse.ArgumentParser:
     source.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file")
     source.add_argument("--context", metavar="NAME", help="kubeconfig context")
     source.add_argument("--root-namespace", metavar="NS", help="Istio root namespace (default istio-system)")
+    traffic = parent.add_argument_group("observed traffic (default: MESHBOT_PROMETHEUS_URL, else off)")
+    traffic.add_argument("--prometheus", metavar="URL", help="Prometheus base URL, e.g. http://prometheus:9090")
+    traffic.add_argument("--window", metavar="DURATION", help="how far back to look (default 24h)")
     return parent
 
 
@@ -73,12 +76,15 @@ def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settin
         kubeconfig=getattr(args, "kubeconfig", None),
         context=getattr(args, "context", None),
         root_namespace=getattr(args, "root_namespace", None),
+        prometheus_url=getattr(args, "prometheus", None),
+        prometheus_window=getattr(args, "window", None),
         language=getattr(args, "lang", None) or ("ko" if typed_korean else None),
     )
 
 
 def context_for(settings: Settings, *, reads_cluster: bool, language_pinned: bool = False) -> Context:
     from bot.cluster_source import reader_for
+    from bot.traffic_source import traffic_for
 
     return Context(
         kb=default_knowledge(),
@@ -87,6 +93,8 @@ def context_for(settings: Settings, *, reads_cluster: bool, language_pinned: boo
         language_pinned=language_pinned,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
+        traffic=traffic_for(settings) if reads_cluster else None,
+        traffic_window=settings.prometheus_window,
         user=terminal_user(),
         surface="cli",
         min_digest_interval=settings.min_digest_interval,

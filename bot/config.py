@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     """How long user-group memberships (usergroups.users.list) are cached."""
     slack_retries: int = Field(default=5, ge=0, validation_alias="MESHBOT_SLACK_RETRIES")
     slack_backoff: float = Field(default=1.0, ge=0, validation_alias="MESHBOT_SLACK_BACKOFF")
+    # Observed traffic (issue 13): off unless a URL is given. Names match the Helm chart's env.
+    prometheus_url: str | None = Field(default=None, validation_alias="MESHBOT_PROMETHEUS_URL")
+    prometheus_token_file: Path | None = Field(default=None, validation_alias="MESHBOT_PROMETHEUS_TOKEN_FILE")
+    """A file holding a bearer token (a mounted Secret); read at each query, never logged."""
+    prometheus_ca_file: Path | None = Field(default=None, validation_alias="MESHBOT_PROMETHEUS_CA_FILE")
+    prometheus_window: str = Field(default="24h", validation_alias="MESHBOT_PROMETHEUS_WINDOW")
+    """How far back observed-traffic answers look (a Prometheus duration)."""
+    prometheus_timeout: float = Field(default=10.0, gt=0, validation_alias="MESHBOT_PROMETHEUS_TIMEOUT")
+    """Seconds, or a duration such as 10s: one query's budget (queries run in parallel)."""
 
     @field_validator("command")
     @classmethod
@@ -128,6 +137,32 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             items = [item.strip() for item in value.split(",") if item.strip()]
             return items or None
+        return value
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _prometheus_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as http://prometheus.istio-system:9090")
+        return value.rstrip("/")
+
+    @field_validator("prometheus_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        from cluster.traffic.client import duration_seconds
+
+        duration_seconds(value)  # ValueError says what a duration looks like
+        return value.strip()
+
+    @field_validator("prometheus_timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip() and not value.strip().replace(".", "", 1).isdigit():
+            from cluster.traffic.client import duration_seconds
+
+            return duration_seconds(value)  # the chart's "10s"
         return value
 
     @field_validator("slack_bot_token")

@@ -12,6 +12,7 @@ from bot.config import Settings, SettingsError
 from bot.poster import SlackPoster
 from bot.state import BotState
 from bot.store import Store, StoreError
+from bot.traffic_source import traffic_for
 from cluster.snapshot import Snapshot
 from handlers import Context, Pipeline, Reply
 from knowledge import Language
@@ -67,6 +68,8 @@ class Runtime:
             language=language or self.settings.language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,
+            traffic=traffic_for(self.settings),
+            traffic_window=self.settings.prometheus_window,
             state=self.state,
             channel=channel,
             thread_ts=thread_ts,

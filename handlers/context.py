@@ -11,6 +11,7 @@ from knowledge import KnowledgeBase, Language
 
 if TYPE_CHECKING:
     from cluster.snapshot import Snapshot
+    from cluster.traffic import PrometheusAPI
     from handlers.ports import StatePort
 
 
@@ -37,6 +38,10 @@ class Context:
     """The conversation is already about the mesh (a migration thread): `ask` needs fewer mesh words."""
     kernel_min: str = "5.8"
     """Nodes with an older kernel get the `kernel-too-old` finding (MESHBOT_KERNEL_MIN)."""
+    traffic: PrometheusAPI | None = None
+    """Prometheus for observed traffic (MESHBOT_PROMETHEUS_URL, `--prometheus`); None: manifests only."""
+    traffic_window: str = "24h"
+    """How far back observed traffic looks (MESHBOT_PROMETHEUS_WINDOW)."""
     surface: str = "cli"
     """Where the request came from: cli, slack or scheduler (for the audit trail)."""
     team: str | None = None

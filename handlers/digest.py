@@ -22,6 +22,7 @@ from handlers.preview import preview
 from handlers.registry import Args, UsageError, command, option, positional
 from handlers.reply import Reply, Section, Table
 from handlers.schedules import ScheduleError, shortest_gap, split_schedule, trigger_for
+from handlers.traffic_common import add_observed_shares, finish_observed, start_observed
 
 DEFAULT_SCHEDULE = "@weekdays"
 SLACK_CHANNEL = re.compile(r"^<#(?P<id>[CGD][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -61,6 +62,7 @@ def compose_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
             before = DigestState.model_validate(previous.state)
         except ValidationError:
             before = None  # a digest from an incompatible version: start afresh rather than fail
+    observing = start_observed(ctx)  # Prometheus answers while the manifests are read and analysed
     analysis = analysis_of(ctx.snapshot(), ctx.root_namespace)
     current = digest_state(
         analysis,
@@ -68,6 +70,7 @@ def compose_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
         namespaces=namespaces,
         migrations=state.migrations(),
     )
+    add_observed_shares(current, finish_observed(observing, ctx))
     changes = diff(before, current, since=previous.posted_at if previous else None)
     reply = compose(current, changes, ctx.language, previous_posted_at=previous.posted_at if previous else None)
     return reply, current, previous is not None, changes.any

@@ -85,6 +85,28 @@ def _finding(key: str) -> str:
     return f"`{code}` {rest}".strip()
 
 
+def observed_sections(state: DigestState, changes: DigestChanges, language: Language) -> list[Section]:
+    """Observed mTLS share per namespace (lowest first: plaintext remains there) and its change since the last one."""
+    if state.observed_window is None:
+        return []
+    note = (
+        msg("traffic.digest.faults", language, kinds=", ".join(state.observed_faults)) if state.observed_faults else ""
+    )
+    moves = sorted(changes.observed_mtls, key=lambda m: (float(m.after), m.namespace))
+    if not moves:
+        return [Section(text=note)] if note else []
+    rows = []
+    for m in moves[:TOP]:
+        delta = f"{float(m.after) - float(m.before):+.1f} pt" if m.before else msg("traffic.digest.new", language)
+        rows.append([m.namespace, f"{m.after}%", delta])
+    cols = msg("traffic.digest.columns", language).split("|")
+    more = msg("digest.more", language, count=len(moves) - TOP) if len(moves) > TOP else ""
+    heading = msg("traffic.digest.heading", language, window=state.observed_window)
+    return [
+        Section(heading=heading, table=Table(columns=cols, rows=rows), text="\n".join(x for x in (more, note) if x))
+    ]
+
+
 def compose(
     state: DigestState,
     changes: DigestChanges,
@@ -117,6 +139,7 @@ def compose(
         sections.append(
             Section(heading=msg("digest.sidecars.heading", language), table=Table(columns=cols, rows=rows), text=text)
         )
+    sections += observed_sections(state, changes, language)
     if state.migrations:
         items = sorted(state.migrations.items())
         rows = [[n, str(m.phase), str(m.days_in_phase)] for n, m in items[:TOP]]

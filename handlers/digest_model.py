@@ -21,6 +21,8 @@ class NamespaceFacts(BaseModel):
     findings: list[str] = []
     """`severity code resource`, one per finding: compared across digests to tell appeared/resolved."""
     waypoints: list[str] = []
+    observed_mtls: float | None = None
+    """Share (0..1) of the traffic received over mutual TLS in the Prometheus window; None: not observed."""
 
     @property
     def meshed(self) -> bool:
@@ -42,6 +44,10 @@ class DigestState(BaseModel):
     cluster_findings: list[str] = []
     savings_percent: float | None = None
     migrations: dict[str, MigrationFacts] = Field(default_factory=dict)
+    observed_window: str | None = None
+    """The Prometheus window of `observed_mtls`; None when no Prometheus is configured."""
+    observed_faults: list[str] = []
+    """Prometheus fault kinds met while reading (the digest then says its observed part is missing)."""
 
     def sidecar_pods(self) -> int:
         return sum(ns.pods.get("sidecar", 0) for ns in self.namespaces.values())
@@ -74,6 +80,9 @@ class DigestChanges(BaseModel):
     phases: list[Move] = []
     migrations_started: list[str] = []
     migrations_ended: list[str] = []
+    observed_mtls: list[Move] = []
+    """Every observed namespace: its mTLS share before (the last digest; "" if none) and now, as percents.
+    Not news by itself (`any`): traffic moves a little every day; the digest shows it in a table."""
 
     @property
     def any(self) -> bool:
@@ -94,9 +103,26 @@ class DigestChanges(BaseModel):
         )
 
 
+def _percent(share: float | None) -> str:
+    return "" if share is None else f"{100 * share:.1f}"
+
+
+def observed_moves(previous: DigestState | None, current: DigestState) -> list[Move]:
+    before = previous.namespaces if previous else {}
+    return [
+        Move(
+            namespace=n,
+            before=_percent(before[n].observed_mtls) if n in before else "",
+            after=_percent(ns.observed_mtls),
+        )
+        for n, ns in sorted(current.namespaces.items())
+        if ns.observed_mtls is not None
+    ]
+
+
 def diff(previous: DigestState | None, current: DigestState, *, since: datetime | None = None) -> DigestChanges:
     if previous is None:
-        return DigestChanges(first=True)
+        return DigestChanges(first=True, observed_mtls=observed_moves(None, current))
     before, after = previous.namespaces, current.namespaces
     common = sorted(set(before) & set(after))
     changes = DigestChanges(
@@ -122,6 +148,7 @@ def diff(previous: DigestState | None, current: DigestState, *, since: datetime 
         changes.sidecar_pods = Move(
             namespace="", before=str(previous.sidecar_pods()), after=str(current.sidecar_pods())
         )
+    changes.observed_mtls = observed_moves(previous, current)
     old_m, new_m = previous.migrations, current.migrations
     changes.migrations_started = sorted(set(new_m) - set(old_m))
     changes.migrations_ended = sorted(set(old_m) - set(new_m))

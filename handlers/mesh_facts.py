@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -84,6 +85,8 @@ class Observation(BaseModel):
     """Finding codes of the namespace."""
     cluster_findings: list[str] = []
     verdict: str | None = None
+    traffic: dict[str, Any] = Field(default_factory=dict)
+    """The migration's observed-traffic memo (handlers.migration_effect): baseline, when, compared yet."""
 
 
 def observe(analysis: Analysis, namespace: str) -> Observation:

@@ -16,6 +16,7 @@ from handlers.context import Context
 from handlers.digest import NAMESPACE, state_of
 from handlers.mesh_facts import Observation, analysis_of, observe
 from handlers.messages import msg
+from handlers.migration_effect import compare_after_switch, record_baseline
 from handlers.migration_phases import due_reminder, phase, phases
 from handlers.migration_progress import checklist_text, progress_lines, tick
 from handlers.ports import DeliveryError, MigrationRecord, StatePort
@@ -85,11 +86,14 @@ def _plan_sections(namespace: str, ctx: Context) -> list[Section]:
     return [Section(heading=heading), *reply.sections]
 
 
-def root_message(namespace: str, observation: Observation, ticked: dict[str, bool], ctx: Context) -> Reply:
+def root_message(
+    namespace: str, observation: Observation, ticked: dict[str, bool], ctx: Context, *, baseline: str | None = None
+) -> Reply:
     lang = ctx.language
     sections = [
         Section(text=msg("migrate.root.intro", lang, user=ctx.user or "meshbot", namespace=namespace)),
         Section(text=msg("migrate.root.verdict", lang, verdict=observation.verdict or "-")),
+        *([Section(text=baseline)] if baseline else []),  # observed traffic before the switch (Prometheus)
         Section(text=_phase_text(1, namespace, lang)),
         *_plan_sections(namespace, ctx),
         Section(heading=msg("migrate.root.checklist", lang), text=checklist_text(ctx.kb, ticked, lang)),
@@ -147,7 +151,8 @@ def start(namespace: str, ctx: Context, state: StatePort, channel: str) -> Reply
     if not observation.exists:
         raise UsageError(msg("migrate.no_namespace", lang, namespace=namespace))
     ticked = tick(ctx.kb, observation)
-    root = root_message(namespace, observation, ticked, ctx)
+    baseline = record_baseline(namespace, observation, ctx)
+    root = root_message(namespace, observation, ticked, ctx, baseline=baseline)
     # Keyed: a re-run after a crash between this post and the save below finds the root instead of posting again.
     ts = state.post(channel, root, key=f"migration:{namespace}:root")
     record = state.save_migration(
@@ -233,6 +238,15 @@ def check(record: MigrationRecord, ctx: Context, state: StatePort, *, post: bool
             posted.append(state.post(record.channel, note, thread_ts=record.thread_ts, key=key))
         record = record.model_copy(update={"reminded_phase": record.phase})
         reply.sections.append(Section(text=text))
+    memo = before.traffic if before else {}
+    effect, memo = compare_after_switch(namespace, memo, observation, ctx)
+    if effect is not None:
+        if post and record.thread_ts:
+            key = f"migration:{namespace}:{record.thread_ts}:effect"
+            posted.append(state.post(record.channel, effect, thread_ts=record.thread_ts, key=key))
+        reply.sections += effect.sections
+        reply.data["effect"] = effect.data
+    observation.traffic = memo  # the baseline outlives every check until compared
     update: dict[str, object] = {"observed": observation.model_dump(mode="json")}
     if observation.exists:  # a namespace that went away keeps its last checklist
         update["checklist"] = ticked

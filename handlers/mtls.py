@@ -9,6 +9,7 @@ from handlers.context import Context
 from handlers.messages import msg
 from handlers.registry import command
 from handlers.reply import Reply, Section
+from handlers.traffic_common import finish_observed, observed_mtls, start_observed
 
 MTLS_CODES = frozenset({"strict-with-unmeshed-pods", "mtls-disable-unsupported"})
 
@@ -23,6 +24,7 @@ MTLS_CODES = frozenset({"strict-with-unmeshed-pods", "mtls-disable-unsupported"}
     follow_ups=("plan",),
 )
 def mtls(args: NamespaceArgs, ctx: Context) -> Reply:
+    observing = start_observed(ctx)  # Prometheus answers while the manifests are read and analysed
     found = scope(ctx, args.namespace)
     if isinstance(found, Reply):
         return found
@@ -62,6 +64,11 @@ def mtls(args: NamespaceArgs, ctx: Context) -> Reply:
             Section(heading=msg("mtls.workloads", lang), table=table("mtls.workload_columns", ctx, workload_rows))
         )
     data = {"mesh": {"mode": mesh.mode, "source": mesh.source}, "namespaces": items, **source}
+    declared = {str(item["name"]): str(item["mode"]) for item in items}
+    observed_sections, observed = observed_mtls(finish_observed(observing, ctx), declared, ctx)
+    sections += observed_sections
+    if observed is not None:
+        data["observed"] = observed  # additive: only with --prometheus
     return Reply(
         title=msg("mtls.title", lang),
         sections=sections,

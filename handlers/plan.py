@@ -13,6 +13,7 @@ from handlers.context import Context
 from handlers.messages import msg
 from handlers.registry import Args, command, positional
 from handlers.reply import Action, Reply, Section
+from handlers.traffic_common import finish_observed, notes_section, start_observed, strict_verdict
 
 
 def _code(commands: list[str]) -> str:
@@ -33,6 +34,7 @@ class PlanArgs(Args):
     reads_cluster=True,
 )
 def plan(args: PlanArgs, ctx: Context) -> Reply:
+    observing = start_observed(ctx)  # Prometheus answers while the manifests are read and analysed
     found = scope(ctx, args.namespace, candidates_only=True)
     if isinstance(found, Reply):
         return found
@@ -40,6 +42,8 @@ def plan(args: PlanArgs, ctx: Context) -> Reply:
     ns = found.namespaces[0]
     p = build_plan(a, ns)
     notes, source = source_notes(a, ctx)
+    observed = finish_observed(observing, ctx)
+    notes += notes_section(observed, ctx)
     verdict = msg(f"verdict.{p.verdict}", lang)
     sections = [*notes, Section(text=msg("plan.verdict", lang, verdict=verdict))]
     steps = []
@@ -47,6 +51,13 @@ def plan(args: PlanArgs, ctx: Context) -> Reply:
         title = msg(step.key, lang, **step.fields)
         steps.append({"title": title, "commands": step.commands})
         sections.append(Section(heading=f"{number}. {title}", text=_code(step.commands)))
+    strict = strict_verdict(observed, ctx, ns.name) if observed else None
+    if strict is not None and strict.finding is not None:  # planning STRICT: who would be refused
+        title = msg("traffic.plan.step", lang)
+        steps.append({"title": title, "commands": []})
+        sections.append(Section(heading=f"{len(steps)}. {title}", text=strict.answer))
+    elif strict is not None and strict.safe:
+        sections.append(Section(text=msg("traffic.plan.safe", lang, namespace=ns.name, window=ctx.traffic_window)))
     rollback_text = _code(p.rollback) if p.rollback else msg("plan.no_rollback", lang)
     sections.append(Section(heading=msg("plan.rollback", lang), text=rollback_text))
     data = {
@@ -58,6 +69,13 @@ def plan(args: PlanArgs, ctx: Context) -> Reply:
         "rollback": p.rollback,
         **source,
     }
+    if strict is not None:  # additive: only with --prometheus
+        data["observed"] = {
+            "window": ctx.traffic_window,
+            "safe_for_strict": strict.safe,
+            "answer": strict.answer,
+            "findings": [finding_json(strict.finding, ctx)] if strict.finding else [],
+        }
     return Reply(
         title=msg(
             "plan.title_ambient" if p.mode == "ambient" else "plan.title", lang, namespace=p.namespace, mode=p.mode

@@ -13,6 +13,7 @@ from handlers.messages import msg
 from handlers.precheck_summary import summary_section
 from handlers.registry import Args, command, option
 from handlers.reply import Action, Reply, Section, Severity
+from handlers.traffic_common import finish_observed, notes_section, plaintext_finding, start_observed
 
 EXIT_VERDICT = 1
 VERDICT_TONE: dict[str, Severity] = {"blocked": "blocker", "needs-waypoint": "waypoint", "unknown": "warning"}
@@ -40,6 +41,7 @@ class PrecheckArgs(Args):
     follow_ups=("plan",),
 )
 def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
+    observing = start_observed(ctx)  # Prometheus answers while the manifests are read and analysed
     found = scope(ctx, args.namespace, candidates_only=True)
     if isinstance(found, Reply):
         return found
@@ -48,23 +50,31 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
     tones: list[Severity | None] = []
     items: list[dict[str, Any]] = []
     findings = list(a.cluster_findings)
+    observed = finish_observed(observing, ctx)
     for ns in found.namespaces:
-        by = {s: sum(1 for f in ns.findings if f.severity == s) for s in ("blocker", "waypoint", "warning")}
+        ns_findings = list(ns.findings)
+        traffic = observed.namespace(ns.name) if observed else None
+        # A warning, so the verdict stands; only where STRICT is declared (plaintext there is refused or unenforced).
+        if observed and traffic and a.namespace_mtls(ns.name).mode == "STRICT":
+            extra = plaintext_finding(traffic, observed.window, lang)
+            ns_findings += [extra] if extra else []
+        by = {s: sum(1 for f in ns_findings if f.severity == s) for s in ("blocker", "waypoint", "warning")}
         items.append(
             {
                 "name": ns.name,
                 "mode": ns.mode,
                 "verdict": ns.verdict,
-                "findings": [finding_json(f, ctx) for f in ns.findings],
+                "findings": [finding_json(f, ctx) for f in ns_findings],
             }
         )
         verdict = msg(f"verdict.{ns.verdict}", lang)
-        served = sum(1 for f in ns.findings if f.severity == "waypoint" and f.served)
+        served = sum(1 for f in ns_findings if f.severity == "waypoint" and f.served)
         waypoint = str(by["waypoint"] - served) + (msg("precheck.served", lang, count=served) if served else "")
         rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), waypoint, str(by["warning"])])
         tones.append(VERDICT_TONE.get(ns.verdict))
-        findings += ns.findings
+        findings += ns_findings
     notes, source = source_notes(a, ctx)
+    notes += notes_section(observed, ctx)
     sections = [
         *notes,
         summary_section(found.namespaces, a.cluster_findings, lang),

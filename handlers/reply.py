@@ -41,6 +41,20 @@ class Action(BaseModel):
     value: str
 
 
+class ChartSeries(BaseModel):
+    label: str
+    points: list[tuple[float, float]]
+    """(unix seconds, value)"""
+
+
+class Chart(BaseModel):
+    """A small trend the Slack surface draws as an image (bot/chart.py); the terminal shows the table only."""
+
+    title: str
+    unit: str
+    series: list[ChartSeries]
+
+
 class Reply(BaseModel):
     title: str
     sections: list[Section] = []
@@ -51,6 +65,7 @@ class Reply(BaseModel):
     language: Literal["ko", "en"] = "en"
     error: bool = False
     exit_code: int = 0
+    chart: Chart | None = None
 
 
 def error_reply(message: str, *, language: Literal["ko", "en"] = "en", exit_code: int = 2) -> Reply:

@@ -87,6 +87,7 @@ DESIGN_FINDINGS = {
     "waypoint-without-l7-need": ("warning", "waypoint-when-needed"),
     "sidecar-resource-ignored": ("info", "sidecar-resource-in-ambient"),
     "telemetry-detail-loss": ("info", "ambient-monitoring-limits"),
+    "plaintext-traffic-observed": ("warning", "observed-plaintext-traffic"),
 }
 MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count"}
 
@@ -522,6 +523,7 @@ def test_finding_messages_name_their_alternative(kb: KnowledgeBase) -> None:
         "istio-version-too-old": "Upgrade",
         "waypoint-without-l7-need": "Remove it",
         "init-container-networking": "staging",
+        "plaintext-traffic-observed": "PERMISSIVE",
     }
     assert set(remedies) == set(DESIGN_FINDINGS)
     for code, remedy in remedies.items():

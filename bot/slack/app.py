@@ -201,6 +201,8 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
                 command=outcome.command,
                 language=outcome.reply.language,
             )
+            if outcome.reply.chart is not None and asker.channel:
+                delivery.upload_chart(asker.channel, outcome.reply.chart, outcome.command, outcome.reply.language)
         except Exception:
             LOG.exception("delivering the answer to %s failed", outcome.command)
             delivery.respond(respond, text=msg("slack.failed", outcome.reply.language), response_type="ephemeral")
@@ -237,13 +239,18 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
         team = str(event.get("team") or "") or None
         asker = Asker(user=str(event.get("user") or ""), channel=channel, thread_ts=thread_ts, team=team)
         outcome = router.question(text, asker)
-        delivery.answer_in_thread(
+        ts = delivery.answer_in_thread(
             channel,
             render(outcome.reply),
             thread_ts=thread_ts,
             command=outcome.command,
             language=outcome.reply.language,
         )
+        if outcome.reply.chart is not None:
+            chart_thread = thread_ts or ts
+            delivery.upload_chart(
+                channel, outcome.reply.chart, outcome.command, outcome.reply.language, thread_ts=chart_thread
+            )
 
     @app.action(re.compile(r".+"))
     def action(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

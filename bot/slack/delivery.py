@@ -20,6 +20,7 @@ from bot.poster import PostError, SlackPoster
 from bot.slack.render import SlackMessage
 from bot.slack.threads import ThreadMemory
 from handlers.messages import msg
+from handlers.reply import Chart
 from knowledge import Language
 
 LOG = logging.getLogger("meshbot.slack")
@@ -73,6 +74,25 @@ class Delivery:
             title=report_name(command),
             initial_comment=msg("slack.report.comment", language, command=command),
         )
+
+    def upload_chart(
+        self, channel: str, chart: Chart, command: str, language: Language, *, thread_ts: str | None = None
+    ) -> None:
+        """A reply's trend as a small PNG beside the table (matplotlib, imported only here)."""
+        from bot.chart import png
+
+        name = report_name(command).removesuffix(".txt") + ".png"
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                content=png(chart),
+                filename=name,
+                title=chart.title,
+                initial_comment=msg("traffic.chart.comment", language, name=command),
+            )
+        except SlackApiError as exc:  # the table is already there: a missing image is only logged
+            LOG.warning("chart upload failed: %s", exc.response.get("error"))
 
     def answer_command(
         self,

@@ -23,6 +23,7 @@ from bot.audit import audit_log, store_sink
 from bot.config import Settings
 from bot.slack.escape import truncate
 from bot.slack.policy import MembersOf, SlackPolicy, notice
+from bot.traffic_source import traffic_for
 from cluster.snapshot import Snapshot
 from handlers import COMMANDS, Args, Context, Pipeline, Reply, Section, UsageError
 from handlers.cluster_question import answer_cluster_question
@@ -122,6 +123,8 @@ class Router:
             language=language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,
+            traffic=traffic_for(self.settings) if reads_cluster else None,
+            traffic_window=self.settings.prometheus_window,
             state=self.state,
             channel=asker.channel or None,
             thread_ts=asker.thread_ts,

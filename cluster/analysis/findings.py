@@ -29,6 +29,8 @@ SEVERITY: dict[str, Severity] = {
     "waypoint-without-l7-need": "warning",
     "sidecar-resource-ignored": "info",
     "telemetry-detail-loss": "info",
+    # From Prometheus, not the manifests (cluster/traffic; handlers/traffic_common.py builds it).
+    "plaintext-traffic-observed": "warning",
 }
 CLUSTER_CODES = frozenset({"istio-version-too-old", "kernel-too-old", "cni-compatibility"})
 SEVERITY_ORDER: dict[str, int] = {"blocker": 0, "waypoint": 1, "warning": 2, "info": 3}
