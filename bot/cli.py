@@ -57,7 +57,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     output, cluster = _output_options(), cluster_options()
     for cmd in COMMANDS.values():
-        parents = [output, cluster] if cmd.reads_cluster else [output]
+        parents = [output, cluster] if cmd.reads_cluster or cmd.cluster_optional else [output]
         sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
         cmd.configure(sub)
     from bot import extra_commands
@@ -82,18 +82,26 @@ def settings_from(args: argparse.Namespace, words: Sequence[str] = ()) -> Settin
     )
 
 
-def context_for(settings: Settings, *, reads_cluster: bool, language_pinned: bool = False) -> Context:
-    from bot.cluster_source import reader_for
-    from bot.traffic_source import traffic_for
+def has_cluster_source(settings: Settings) -> bool:
+    """A cluster source is configured (a dump, a kubeconfig or a context): `ask` reads the cluster only then."""
+    return bool(settings.from_file or settings.kubeconfig or settings.context)
 
+
+def context_for(settings: Settings, *, reads_cluster: bool, language_pinned: bool = False) -> Context:
+    read_cluster, traffic = None, None
+    if reads_cluster:  # imported only then: the readers and their metrics cost a knowledge answer ~0.1 s
+        from bot.cluster_source import reader_for
+        from bot.traffic_source import traffic_for
+
+        read_cluster, traffic = reader_for(settings), traffic_for(settings)
     return Context(
         kb=default_knowledge(),
-        read_cluster=reader_for(settings) if reads_cluster else None,
+        read_cluster=read_cluster,
         language=settings.language,
         language_pinned=language_pinned,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
-        traffic=traffic_for(settings) if reads_cluster else None,
+        traffic=traffic,
         traffic_window=settings.prometheus_window,
         user=terminal_user(),
         surface="cli",
@@ -115,9 +123,8 @@ def run_command(cmd: Command, parsed: argparse.Namespace, settings: Settings) ->
     The audit row goes to the audit log line, and to the store when the command uses it or when
     MESHBOT_DATABASE_URL names one (a reading command does not create a database just to log itself).
     """
-    ctx = context_for(
-        settings, reads_cluster=cmd.reads_cluster, language_pinned=getattr(parsed, "lang", None) is not None
-    )
+    reads = cmd.reads_cluster or (cmd.cluster_optional and has_cluster_source(settings))
+    ctx = context_for(settings, reads_cluster=reads, language_pinned=getattr(parsed, "lang", None) is not None)
     if cmd.uses_store:  # the bot's own store and Slack poster
         from bot import extra_commands
 

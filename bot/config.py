@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     snapshot_seconds: float = Field(default=30.0, ge=0, validation_alias="MESHBOT_SNAPSHOT_SECONDS")
     """How long Slack commands share one cluster read (a burst of commands reads the cluster once)."""
     kernel_min: str = Field(default="5.8", validation_alias="MESHBOT_KERNEL_MIN")
+    conversation_ttl: float = Field(default=7 * 86400, gt=0, validation_alias="MESHBOT_CONVERSATION_TTL")
+    """Seconds a thread's or DM's earlier turns are kept for follow-up questions (default 7 days)."""
     request_timeout: float = Field(default=10.0, gt=0, validation_alias="MESHBOT_REQUEST_TIMEOUT")
     # Digests, migration threads and the scheduler (issue 5).
     leader_election: bool = Field(default=False, validation_alias="MESHBOT_LEADER_ELECTION")

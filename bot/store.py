@@ -34,6 +34,8 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from handlers.ports import Turn
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite forgets the zone)."""
@@ -147,6 +149,20 @@ class AuditEntry(Base):
     target_channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
     request_id: Mapped[str] = mapped_column(String(64), default="")
     surface: Mapped[str] = mapped_column(String(16), default="")
+
+
+class ConversationTurn(Base):
+    """One answered question of a Slack thread or DM, for follow-ups (bot/conversations.py).
+
+    A new table needs no upgrade step: `upgrade` creates any missing table after the steps.
+    """
+
+    __tablename__ = "conversation_turns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), index=True)
+    """`CHANNEL:THREAD_TS` (a thread) or `CHANNEL:` (a DM)."""
+    turn: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class SlackEvent(Base):
@@ -448,3 +464,46 @@ class Store:
 OPEN_ERRORS: tuple[type[Exception], ...] = (StoreError, SQLAlchemyError, ValueError)
 """What opening a store may raise for a bad URL or an unreachable/unreadable database (StoreError: all of it,
 as one line with the password masked)."""
+
+
+MAX_TURNS = 10
+"""Turns kept per conversation (thread or DM); older ones are deleted as new ones come."""
+
+
+class StoreConversations:
+    """handlers.ports.ConversationPort: the earlier turns of threads and DMs, bounded and expiring
+    (turns older than the TTL are neither read nor kept: deleted on the next write)."""
+
+    def __init__(self, store: Store, ttl_seconds: float, max_turns: int = MAX_TURNS) -> None:
+        self.store = store
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.max_turns = max_turns
+
+    def recall(self, key: str) -> list[Turn]:
+        since = utcnow() - self.ttl
+        with self.store.session() as s:
+            rows = s.scalars(
+                select(ConversationTurn)
+                .where(ConversationTurn.key == key, ConversationTurn.at >= since)
+                .order_by(ConversationTurn.id.desc())
+                .limit(self.max_turns)
+            ).all()
+            return [Turn.model_validate(row.turn) for row in reversed(rows)]
+
+    def remember(self, key: str, turn: Turn) -> None:
+        with self.store.session() as s:
+            s.add(ConversationTurn(key=key[:160], turn=turn.model_dump(mode="json")))
+            s.flush()
+            keep = s.scalars(
+                select(ConversationTurn.id)
+                .where(ConversationTurn.key == key[:160])
+                .order_by(ConversationTurn.id.desc())
+                .limit(self.max_turns)
+            ).all()
+            s.execute(
+                delete(ConversationTurn).where(ConversationTurn.key == key[:160], ConversationTurn.id.not_in(keep))
+            )
+            s.execute(delete(ConversationTurn).where(ConversationTurn.at < utcnow() - self.ttl))
+
+    def knows(self, key: str) -> bool:
+        return bool(self.recall(key))

@@ -25,6 +25,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("Service", "", ("v1",), "services"),
     Kind("Deployment", "apps", ("v1",), "deployments"),
     Kind("DaemonSet", "apps", ("v1",), "daemonsets"),
+    # Ambient tunnels pod traffic over HBONE port 15008: ingress NetworkPolicies must admit it (networkpolicy.py).
+    Kind("NetworkPolicy", "networking.k8s.io", ("v1",), "networkpolicies"),
     Kind("PeerAuthentication", "security.istio.io", ("v1", "v1beta1"), "peerauthentications", True),
     Kind("AuthorizationPolicy", "security.istio.io", ("v1", "v1beta1"), "authorizationpolicies", True),
     Kind("RequestAuthentication", "security.istio.io", ("v1", "v1beta1"), "requestauthentications", True),
@@ -38,6 +40,11 @@ KINDS: tuple[Kind, ...] = (
     # Mesh routes (parentRefs to a Service or a waypoint) are L7 work that a waypoint serves.
     Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1", "v1beta1"), "httproutes", True),
     Kind("GRPCRoute", "gateway.networking.k8s.io", ("v1", "v1alpha2"), "grpcroutes", True),
+    # A GatewayClass may carry istio.io/waypoint-for for all its waypoints (ambient/waypoints.go).
+    Kind("GatewayClass", "gateway.networking.k8s.io", ("v1", "v1beta1"), "gatewayclasses", True),
+    # VM workloads: ambient does not support them (unsupported-topology).
+    Kind("WorkloadEntry", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "workloadentries", True),
+    Kind("WorkloadGroup", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "workloadgroups", True),
 )
 
 BY_KIND: dict[str, Kind] = {k.kind: k for k in KINDS}

@@ -102,9 +102,37 @@ class Node:
 
 
 @dataclass(slots=True, frozen=True)
+class Condition:
+    """One `status.conditions` entry, as istiod writes them (e.g. istio.io/WaypointBound, ZtunnelAccepted)."""
+
+    type: str
+    status: str  # "True" / "False" / "Unknown"
+    reason: str = ""
+    message: str = ""
+
+
+def conditions_of(status: Any) -> tuple[Condition, ...]:
+    """`status.conditions` of a raw object; anything malformed is left out."""
+    items = status.get("conditions") if isinstance(status, dict) else None
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        Condition(
+            str(c.get("type") or ""),
+            str(c.get("status") or ""),
+            str(c.get("reason") or ""),
+            str(c.get("message") or ""),
+        )
+        for c in items
+        if isinstance(c, dict) and c.get("type")
+    )
+
+
+@dataclass(slots=True, frozen=True)
 class Service:
     meta: Meta
     selector: dict[str, str]
+    conditions: tuple[Condition, ...] = ()  # istiod's istio.io/WaypointBound lives here
 
 
 @dataclass(slots=True, frozen=True)
@@ -125,6 +153,12 @@ class Resource:
     group: str
     meta: Meta
     spec: dict[str, Any]
+    status: dict[str, Any] = field(default_factory=dict)
+    """Kept for Gateways (addresses, Programmed) and policies (istiod's ZtunnelAccepted/WaypointAccepted)."""
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return conditions_of(self.status)
 
 
 @dataclass(slots=True, frozen=True)
@@ -215,13 +249,17 @@ class SnapshotBuilder:
         elif kind == "Service":
             spec = obj.get("spec") or {}
             selector = {str(k): str(v) for k, v in (spec.get("selector") or {}).items()}
-            snap.services.append(Service(Meta.of(obj), selector))
+            snap.services.append(Service(Meta.of(obj), selector, conditions_of(obj.get("status"))))
         elif kind in ("Deployment", "DaemonSet"):
             snap.workloads.append(_workload(kind, obj))
         else:
-            spec = obj.get("spec")
+            spec, status = obj.get("spec"), obj.get("status")
             resource = Resource(
-                kind, known.group, Meta.of(obj, all_labels=True), spec if isinstance(spec, dict) else {}
+                kind,
+                known.group,
+                Meta.of(obj, all_labels=True),
+                spec if isinstance(spec, dict) else {},
+                status if isinstance(status, dict) else {},
             )
             snap.resources.setdefault(kind, []).append(resource)
         return True

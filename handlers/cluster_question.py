@@ -1,19 +1,19 @@
 """Questions that name a namespace of the cluster: answered from the cluster, with the knowledge behind it.
 
-"payments 네임스페이스 ambient로 옮겨도 돼?" -> the precheck of `payments` plus the knowledge answer;
-"is orders on STRICT mTLS?" -> the mTLS of `orders`. Surfaces call `answer_cluster_question`; it
-returns None when the question names no namespace of the cluster or no intent, so the caller
-falls back to the knowledge answer alone.
+"payments 네임스페이스 ambient로 옮겨도 돼?" -> the precheck of `payments` (its verdict and blockers by
+name first) plus the knowledge answer; "is orders on STRICT mTLS?" -> the mTLS of `orders`. `ask`
+uses this on every surface (CLI, `/mesh ask`, mentions, DMs, threads) when a cluster is configured.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from cluster.errors import ClusterError
@@ -21,11 +21,15 @@ from handlers.context import Context, NoClusterError
 from handlers.dispatch import run_text
 from handlers.messages import msg
 from handlers.registry import COMMANDS
-from handlers.reply import Reply, Section
+from handlers.reply import Reply
+from knowledge import Language
+from knowledge.base import yaml_load
 
 DATA = Path(__file__).with_name("cluster_question.yaml")
 DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+MIN_WORKLOAD_NAME = 4
+"""Shorter workload names (api, db, web) are too often ordinary words to be taken as named."""
 
 
 class Explain(BaseModel):
@@ -50,7 +54,7 @@ class Intents(BaseModel):
 
 @cache
 def _intents() -> Intents:
-    return Intents.model_validate(yaml.safe_load(DATA.read_text(encoding="utf-8")))
+    return Intents.model_validate(yaml_load(DATA.read_text(encoding="utf-8")))
 
 
 def _has_word(text: str, word: str) -> bool:
@@ -66,6 +70,12 @@ def intent_of(question: str) -> Intent | None:
         if any(_has_word(text, w) for w in intent.words):
             return intent
     return None
+
+
+def intent_command(question: str) -> str | None:
+    """The cluster command the question's words ask for, if any."""
+    intent = intent_of(question)
+    return intent.command if intent else None
 
 
 def candidate_names(question: str) -> list[str]:
@@ -93,44 +103,122 @@ def find_namespace(question: str, names: Collection[str]) -> str | None:
     return next((w for w in candidate_names(question) if w in existing), None)
 
 
-def answer_cluster_question(question: str, ctx: Context, *, namespaces: Collection[str] | None = None) -> Reply | None:
-    """The cluster's answer (precheck, mTLS or status of the named namespace) plus the knowledge answer.
-
-    `namespaces` limits which namespaces may be answered about (None: all). Returns None when the
-    question does not ask about a namespace of this cluster, or the cluster cannot be read.
-    """
-    intent = intent_of(question)
-    if intent is None or intent.command not in COMMANDS or ctx.read_cluster is None or not candidate_names(question):
-        return None
-    command = intent.command
+def cluster_names(ctx: Context) -> list[str]:
+    """The namespaces of the configured cluster this surface may read; [] without a cluster or on a fault."""
+    if ctx.read_cluster is None:
+        return []
     try:
         names = [ns.name for ns in ctx.snapshot().namespaces]
     except (ClusterError, NoClusterError):
+        return []
+    allowed = ctx.visible
+    return [n for n in names if allowed is None or n in allowed]
+
+
+def cluster_workloads(ctx: Context) -> dict[str, str]:
+    """Workload (Deployment/DaemonSet) name -> its namespace, within what this surface may read."""
+    if ctx.read_cluster is None:
+        return {}
+    try:
+        workloads = ctx.snapshot().workloads
+    except (ClusterError, NoClusterError):
+        return {}
+    allowed = ctx.visible
+    return {
+        w.meta.name: w.meta.namespace
+        for w in workloads
+        if w.meta.namespace and (allowed is None or w.meta.namespace in allowed)
+    }
+
+
+def find_workload(question: str, workloads: dict[str, str]) -> tuple[str, str] | None:
+    """The first workload the question names (a word equal to its name; ordinary words never count)."""
+    ambiguous = set(_intents().ambiguous)
+    for word in candidate_names(question):
+        if word in workloads and word not in ambiguous and len(word) >= MIN_WORKLOAD_NAME:
+            return word, workloads[word]
+    return None
+
+
+@dataclass(frozen=True)
+class ClusterAnswer:
+    lead: list[str]
+    """The answer's first lines, from the cluster's reading (the verdict and its blockers by name)."""
+    reply: Reply
+    command: str
+    direct: bool = True
+    """The question asked what the reading answers (its verdict leads the answer); False: a status
+    line that follows the knowledge answer ("how do I roll back payments?")."""
+
+
+def _items(findings: list[dict[str, Any]], limit: int = 6) -> str:
+    shown = [f"{f['resource']} ({f['code']})" for f in findings[:limit]]
+    more = len(findings) - limit
+    return ", ".join(shown) + (f" (+{more})" if more > 0 else "")
+
+
+def cluster_answer(
+    question: str, ctx: Context, namespace: str, *, fallback: str | None = None, direct: bool = False
+) -> ClusterAnswer | None:
+    """The namespace's precheck, mTLS or status (by the question's words), led by a direct sentence."""
+    asked = intent_of(question)
+    intent = asked or (intent_by_command(fallback) if fallback else None)
+    if intent is None or intent.command not in COMMANDS:
         return None
-    if namespaces is not None:
-        names = [n for n in names if n in namespaces]
-    namespace = find_namespace(question, names)
-    if namespace is None:
+    reply = run_text(intent.command, [namespace], ctx)
+    if reply.error:
         return None
-    cluster_reply = run_text(command, [namespace], ctx)
-    sections = list(cluster_reply.sections)
-    knowledge: dict[str, object] = {}
-    if "ask" in COMMANDS:
-        # Without the namespace's name ("payments" would pull in knowledge about payment examples);
-        # when that finds nothing, the intent's own question explains the cluster's answer.
-        general = re.sub(rf"(?<![a-z0-9-]){re.escape(namespace)}(?![a-z0-9-])", " ", question, flags=re.IGNORECASE)
-        fallback = intent.explain.ko if ctx.language == "ko" else intent.explain.en
-        for asked in (" ".join(general.split()), fallback):
-            ask_reply = run_text("ask", [asked], ctx)
-            if not ask_reply.error and ask_reply.data.get("found"):
-                knowledge = ask_reply.data
-                text = "\n\n".join(s.text for s in ask_reply.sections if s.text.strip())
-                if text:
-                    sections.append(Section(heading=msg("cq.knowledge", ctx.language), text=text))
-                break
-    return cluster_reply.model_copy(
-        update={
-            "sections": sections,
-            "data": {"namespace": namespace, "command": command, "cluster": cluster_reply.data, "knowledge": knowledge},
-        }
+    lang = ctx.language
+    lead = _lead(intent.command, reply.data, namespace, lang)
+    return (
+        ClusterAnswer(lead=lead, reply=reply, command=intent.command, direct=direct or asked is not None)
+        if lead
+        else None
     )
+
+
+def intent_by_command(command: str) -> Intent | None:
+    return next((i for i in _intents().intents if i.command == command), None)
+
+
+def _lead(command: str, data: dict[str, Any], namespace: str, lang: Language) -> list[str]:
+    rows = [ns for ns in data.get("namespaces", []) if isinstance(ns, dict) and ns.get("name") == namespace]
+    if not rows:
+        return []
+    row = rows[0]
+    if command == "precheck":
+        findings = [f for f in row.get("findings", []) if isinstance(f, dict)]
+        by = {sev: [f for f in findings if f.get("severity") == sev] for sev in ("blocker", "waypoint", "warning")}
+        verdict = str(row.get("verdict", "unknown"))
+        key = f"cq.lead.{verdict}" if verdict in ("blocked", "needs-waypoint", "ready") else "cq.lead.unknown"
+        listed = by["blocker"] if verdict == "blocked" else by["waypoint"]
+        lines = [msg(key, lang, namespace=namespace, count=len(listed), items=_items(listed))]
+        if by["warning"]:
+            lines.append(msg("cq.lead.warnings", lang, count=len(by["warning"]), items=_items(by["warning"], 3)))
+        return lines
+    if command == "mtls":
+        lines = [msg("cq.lead.mtls", lang, namespace=namespace, mode=row.get("mode"), source=row.get("source"))]
+        ports = [
+            f"{w.get('name')}:{port} {mode}"
+            for w in row.get("workloads", [])
+            if isinstance(w, dict)
+            for port, mode in (w.get("ports") or {}).items()
+            if mode != row.get("mode")
+        ]
+        if ports:
+            lines.append(msg("cq.lead.mtls_ports", lang, items=", ".join(ports[:6])))
+        return lines
+    pods = row.get("pods") or {}
+    waypoints = ", ".join(row.get("waypoints") or []) or msg("cq.none", lang)
+    return [
+        msg(
+            "cq.lead.status",
+            lang,
+            namespace=namespace,
+            mode=row.get("mode"),
+            sidecar=pods.get("sidecar", 0),
+            ambient=pods.get("ambient", 0),
+            none=pods.get("none", 0),
+            waypoints=waypoints,
+        )
+    ]

@@ -12,7 +12,7 @@ from knowledge import KnowledgeBase, Language
 if TYPE_CHECKING:
     from cluster.snapshot import Snapshot
     from cluster.traffic import PrometheusAPI
-    from handlers.ports import StatePort
+    from handlers.ports import ConversationPort, StatePort
 
 
 class NoClusterError(Exception):
@@ -42,6 +42,8 @@ class Context:
     """Prometheus for observed traffic (MESHBOT_PROMETHEUS_URL, `--prometheus`); None: manifests only."""
     traffic_window: str = "24h"
     """How far back observed traffic looks (MESHBOT_PROMETHEUS_WINDOW)."""
+    conversation: ConversationPort | None = None
+    """Earlier turns of threads and DMs (`ask` follow-ups); None where no store is configured."""
     surface: str = "cli"
     """Where the request came from: cli, slack or scheduler (for the audit trail)."""
     team: str | None = None
@@ -53,6 +55,12 @@ class Context:
     min_digest_interval: float = 3600.0
     """Digest schedules may not run more often than this many seconds (MESHBOT_MIN_DIGEST_INTERVAL)."""
     _snapshot: Snapshot | None = field(default=None, repr=False)
+
+    def conversation_key(self) -> str | None:
+        """A thread (channel + thread ts) or a DM channel; None outside Slack."""
+        if not self.channel:
+            return None
+        return f"{self.channel}:{self.thread_ts or ''}"
 
     def snapshot(self) -> Snapshot:
         """The cluster as read once for this request."""

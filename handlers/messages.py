@@ -6,10 +6,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, RootModel
 
 from knowledge import Language
+from knowledge.base import yaml_load
 
 MESSAGES_DIR = Path(__file__).with_name("messages_data")
 
@@ -27,7 +27,7 @@ class Messages(RootModel[dict[str, Message]]):
 def _messages() -> dict[str, Message]:
     merged: dict[str, Message] = {}
     for path in sorted(MESSAGES_DIR.glob("*.yaml")):
-        for key, message in Messages.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).root.items():
+        for key, message in Messages.model_validate(yaml_load(path.read_text(encoding="utf-8"))).root.items():
             if key in merged:
                 raise ValueError(f"{path}: message key {key!r} is defined twice")
             merged[key] = message

@@ -156,3 +156,26 @@ class StatePort(DigestPort, MigrationPort, Protocol):
     def audit_rows(self, since: datetime) -> list[AuditRow]:
         """The audit trail since `since`, oldest first (rows past the retention are gone)."""
         ...
+
+
+class Turn(BaseModel):
+    """One answered question of a thread or DM, as later questions there need it."""
+
+    question: str
+    language: Language = "en"
+    units: list[str] = []
+    entries: list[str] = []
+    namespace: str | None = None
+    """The cluster namespace the question was about, if any."""
+    cluster: str | None = None
+    kind: str = ""
+
+
+class ConversationPort(Protocol):
+    """Earlier turns of a thread or DM (bounded, expiring), kept where a restart does not lose them."""
+
+    def recall(self, key: str) -> list[Turn]:
+        """The turns of conversation `key`, oldest first; [] when none or expired."""
+        ...
+
+    def remember(self, key: str, turn: Turn) -> None: ...

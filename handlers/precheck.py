@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cluster.analysis.istiod import istiod_verdicts
 from cluster.analysis.verdict import Verdict, reaches
 from cluster.analysis.version import fmt
 from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text
@@ -65,6 +66,7 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
                 "mode": ns.mode,
                 "verdict": ns.verdict,
                 "findings": [finding_json(f, ctx) for f in ns_findings],
+                "istiod": istiod_verdicts(a, ns),  # istiod's own status conditions, beside meshbot's verdict
             }
         )
         verdict = msg(f"verdict.{ns.verdict}", lang)
@@ -80,6 +82,14 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         summary_section(found.namespaces, a.cluster_findings, lang),
         Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx)),
     ]
+    istiod_lines = [
+        msg("precheck.istiod_line", lang, namespace=item["name"], **v)
+        for item in items
+        for v in item["istiod"]
+        if v["status"] != "True" or v["reason"] == "UnsupportedValue"  # accepted, but not as written
+    ]
+    if istiod_lines:
+        sections.append(Section(heading=msg("precheck.istiod", lang), text="\n".join(istiod_lines)))
     sections.append(
         Section(table=table("precheck.columns", ctx, rows).model_copy(update={"row_severity": tones}))
         if rows

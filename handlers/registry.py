@@ -32,6 +32,8 @@ Traits on `@command`:
 - `operators_only`: every invocation is an operator's (reading the audit trail).
 - `free_text`: the whole rest of a Slack message is one argument ("what's ambient?" needs no quoting).
 - `follow_ups`: commands offered as buttons on an answer about one namespace (`("plan",)`).
+- `cluster_optional`: takes the cluster options on the CLI and reads the cluster only when a source
+  is configured, and in Slack where the channel may (`ask`: a question naming a namespace).
 """
 
 from __future__ import annotations
@@ -159,6 +161,8 @@ class Command:
     operators_only: bool = False
     uses_store: bool = False
     answers_unknown: bool = False
+    cluster_optional: bool = False
+    """Takes the cluster options and reads the cluster only when a source is configured (`ask`)."""
 
     def summary(self, language: str) -> str:
         return self.summary_ko if language == "ko" else self.summary_en
@@ -233,6 +237,7 @@ def command(
     operators_only: bool = False,
     uses_store: bool = False,
     answers_unknown: bool = False,
+    cluster_optional: bool = False,
 ) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
     """Register `fn` as the command `name`; it takes by name what it needs of `args` (its model,
     from the annotation), `ctx`, `kb` and `language`."""
@@ -255,6 +260,7 @@ def command(
             operators_only,
             uses_store,
             answers_unknown,
+            cluster_optional,
         )
         return fn
 

@@ -1,6 +1,6 @@
 """Find the knowledge entries that answer a free-text question, or say that none does.
 
-Ranking is BM25 (bm25s) over each entry's titles, tags, example questions and body in both
+Ranking is BM25 (knowledge.bm25, scores as bm25s) over each entry's titles, tags, example questions and body in both
 languages, tokenized by `knowledge.text.Analyzer`. Whether the top entry really answers is a
 separate decision, because BM25 always ranks something first:
 
@@ -25,12 +25,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from knowledge.base import KnowledgeBase
+from knowledge.bm25 import BM25
 from knowledge.schema import Entry, Language, Term, Vocabulary
 from knowledge.text import Analyzer, Unit, has_hangul
 
@@ -100,16 +100,14 @@ class Index:
         docs = [self._document(entry) for entry in kb.entries.values()]
         self.doc_sets = [set(doc) for doc in docs]
         self.head_sets = [set(self._document(entry, body=False)) for entry in kb.entries.values()]
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(docs, show_progress=False)
+        self.bm25 = BM25(docs)
         phrasings = [
             (n, text)
             for n, entry in enumerate(kb.entries.values())
             for text in [entry.title.en, entry.title.ko, *entry.questions.en, *entry.questions.ko]
         ]
         self.phrasing_entry = np.array([n for n, _ in phrasings])
-        self.phrasing_bm25 = bm25s.BM25()
-        self.phrasing_bm25.index([self.analyzer.tokens(text) for _, text in phrasings], show_progress=False)
+        self.phrasing_bm25 = BM25([self.analyzer.tokens(text) for _, text in phrasings])
         df = Counter(token for doc in self.doc_sets for token in doc)
         n = len(docs)
         self.idf = {token: math.log(1 + (n - count + 0.5) / (count + 0.5)) for token, count in df.items()}
@@ -231,6 +229,14 @@ def index_for(kb: KnowledgeBase) -> Index:
             while len(_indexes) > KEEP_INDEXES:
                 del _indexes[next(iter(_indexes))]
         return cached[1]
+
+
+def remember_index(kb: KnowledgeBase, index: Index) -> None:
+    """Keep an index built elsewhere (loaded from the cache with its knowledge base)."""
+    with _lock:
+        _indexes[id(kb)] = (kb, index)
+        while len(_indexes) > KEEP_INDEXES:
+            del _indexes[next(iter(_indexes))]
 
 
 def search(kb: KnowledgeBase, question: str, *, mesh_context: bool = False) -> SearchResult:

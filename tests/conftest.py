@@ -60,6 +60,20 @@ def user_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["XDG_DATA_HOME"] = before
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _knowledge_cache_in_a_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The engine cache (knowledge/answers/cache.py) goes to a temporary dir, never the user's cache dir."""
+    import os
+
+    previous = os.environ.get("MESHBOT_CACHE_DIR")
+    os.environ["MESHBOT_CACHE_DIR"] = str(tmp_path_factory.mktemp("meshbot-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("MESHBOT_CACHE_DIR", None)
+    else:
+        os.environ["MESHBOT_CACHE_DIR"] = previous
+
+
 # --- a real PostgreSQL (server helper, issue 11 §5) ---------------------------------------------------
 
 

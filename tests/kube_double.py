@@ -25,8 +25,8 @@ from urllib.parse import parse_qsl, urlsplit
 from cluster.dump import iter_objects
 from cluster.kinds import KINDS
 
-CLUSTER_SCOPED = {"Namespace", "Node"}
-CORE_GROUPS = ("", "apps", "coordination.k8s.io")
+CLUSTER_SCOPED = {"Namespace", "Node", "GatewayClass"}
+CORE_GROUPS = ("", "apps", "coordination.k8s.io", "networking.k8s.io")  # built into every cluster
 SERVER_VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.4", "platform": "linux/amd64"}
 
 

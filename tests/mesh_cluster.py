@@ -139,6 +139,10 @@ def cluster(
                     "gatewayClassName": "istio-waypoint",
                     "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}],
                 },
+                "status": {
+                    "addresses": [{"type": "Hostname", "value": "waypoint.payments.svc.cluster.local"}],
+                    "conditions": [{"type": "Programmed", "status": "True", "reason": "Programmed"}],
+                },
             }
         )
     for n in range(extra_namespaces):

@@ -98,6 +98,7 @@ def resource(
     *,
     created: str = "2025-01-01T00:00:00Z",
     labels: dict[str, str] | None = None,
+    status: Obj | None = None,
 ) -> Obj:
     groups = {
         "PeerAuthentication": "security.istio.io/v1",
@@ -110,9 +111,17 @@ def resource(
         "WasmPlugin": "extensions.istio.io/v1alpha1",
         "Telemetry": "telemetry.istio.io/v1",
         "Gateway": "gateway.networking.k8s.io/v1",
+        "GatewayClass": "gateway.networking.k8s.io/v1",
+        "HTTPRoute": "gateway.networking.k8s.io/v1",
+        "GRPCRoute": "gateway.networking.k8s.io/v1",
+        "WorkloadEntry": "networking.istio.io/v1",
+        "WorkloadGroup": "networking.istio.io/v1",
     }
     metadata: Obj = {"name": name, "namespace": ns, "creationTimestamp": created, "labels": labels or {}}
-    return {"apiVersion": groups[kind], "kind": kind, "metadata": metadata, "spec": spec}
+    obj: Obj = {"apiVersion": groups[kind], "kind": kind, "metadata": metadata, "spec": spec}
+    if status is not None:
+        obj["status"] = status
+    return obj
 
 
 def peer_auth(ns: str, name: str, mode: str | None = None, *, selector: dict[str, str] | None = None, **kw: Any) -> Obj:
@@ -126,10 +135,33 @@ def peer_auth(ns: str, name: str, mode: str | None = None, *, selector: dict[str
     return resource("PeerAuthentication", ns, name, spec, **kw)
 
 
-def waypoint(ns: str, name: str = "waypoint", serves: str | None = None) -> Obj:
+def waypoint(
+    ns: str,
+    name: str = "waypoint",
+    serves: str | None = None,
+    *,
+    programmed: bool = True,
+    allowed_from: str | None = None,
+    allowed_selector: dict[str, str] | None = None,
+) -> Obj:
+    """A waypoint Gateway; `programmed` gives it the status istiod's gateway controller writes once its pod is ready."""
     labels = {"istio.io/waypoint-for": serves} if serves else {}
-    spec = {"gatewayClassName": "istio-waypoint", "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]}
-    return resource("Gateway", ns, name, spec, labels=labels)
+    listener: Obj = {"name": "mesh", "port": 15008, "protocol": "HBONE"}
+    if allowed_from:
+        namespaces: Obj = {"from": allowed_from}
+        if allowed_selector:
+            namespaces["selector"] = {"matchLabels": allowed_selector}
+        listener["allowedRoutes"] = {"namespaces": namespaces}
+    spec = {"gatewayClassName": "istio-waypoint", "listeners": [listener]}
+    status = (
+        {
+            "addresses": [{"type": "Hostname", "value": f"{name}.{ns}.svc.cluster.local"}],
+            "conditions": [{"type": "Programmed", "status": "True", "reason": "Programmed"}],
+        }
+        if programmed
+        else {"conditions": [{"type": "Programmed", "status": "False", "reason": "NoResources"}]}
+    )
+    return resource("Gateway", ns, name, spec, labels=labels, status=status)
 
 
 def service(ns: str, name: str, **labels: str) -> Obj:

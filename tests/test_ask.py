@@ -102,17 +102,18 @@ def test_strip_junk_counts_control_and_surrogates() -> None:
 def test_must_show_envoyfilter_in_korean(capsys: pytest.CaptureFixture[str]) -> None:
     code, data = ask_json(capsys, "ambient에서 EnvoyFilter 써도 돼?")
     assert code == 0
-    assert set(data) == {"found", "answer", "sources", "language"}
+    assert {"found", "answer", "sources", "language", "short", "confidence", "units"} <= set(data)
     assert data["found"] is True and data["language"] == "ko"
     assert isinstance(data["sources"], list) and data["sources"][0] == "ambient-envoyfilter"
     answer = str(data["answer"])
-    assert "지원되지 않" in answer and "WasmPlugin" in answer
+    assert answer.startswith("아니요") and "WasmPlugin" in answer  # the answer first, then how
+    assert len(answer) < 600  # a few lines, not the whole page
 
 
 def test_must_show_weather_is_not_found(capsys: pytest.CaptureFixture[str]) -> None:
     code, data = ask_json(capsys, "What's the weather in Seoul?")
     assert code == 0
-    assert data == {"found": False, "answer": data["answer"], "sources": [], "language": "en"}
+    assert {k: data[k] for k in ("found", "sources", "language")} == {"found": False, "sources": [], "language": "en"}
     assert "does not cover" in str(data["answer"]) and "help" in str(data["answer"])
 
 

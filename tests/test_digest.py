@@ -183,7 +183,7 @@ def test_digest_of_the_demo_cluster_shows_a_label_edit_as_a_change(
     shutil.copytree(DEMO_PATH, dump, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     assert main(["digest", "now", "--channel", "CDEMO", "--from-file", str(dump)]) == 0
     first = blocks_text(digest_calls(slack, "CDEMO")[0])
-    assert "sidecar 4" in first and "mixed 1" in first and "Open blockers" in first  # billing: the 4th
+    assert "sidecar 5" in first and "mixed 1" in first and "Open blockers" in first  # billing, partners: 4th, 5th
     staging = dump / "25-staging.yaml"
     edited = staging.read_text().replace("    istio-injection: enabled\n", "", 1)
     assert edited != staging.read_text()

@@ -143,20 +143,28 @@ def test_a_namespace_on_an_old_revision_is_blocked_by_it_alone() -> None:
 
 
 def test_a_revision_at_the_minimum_is_not_old_and_the_cluster_finding_is_not_repeated() -> None:
-    at_minimum = run(istiod("1.24.1"), istiod_revision("1-22", "1.22.0"), pinned("billing", "1-22"))
+    api = pod("billing", "api-1", app="api", sidecar=True)
+    at_minimum = run(istiod("1.24.1"), istiod_revision("1-22", "1.22.0"), pinned("billing", "1-22"), api)
     assert "istio-version-too-old" not in codes(at_minimum, "billing")
     stricter = run(
-        istiod("1.24.1"), istiod_revision("1-22", "1.22.0"), pinned("billing", "1-22"), version_minimum="1.23"
+        istiod("1.24.1"), istiod_revision("1-22", "1.22.0"), pinned("billing", "1-22"), api, version_minimum="1.23"
     )
     assert "istio-version-too-old" in codes(stricter, "billing")  # the configured minimum decides
-    both_old = run(istiod("1.21.6"), istiod_revision("1-20", "1.20.8"), pinned("billing", "1-20"))
+    both_old = run(istiod("1.21.6"), istiod_revision("1-20", "1.20.8"), pinned("billing", "1-20"), api)
     assert [f.code for f in both_old.cluster_findings] == ["istio-version-too-old"]
     assert "istio-version-too-old" not in codes(both_old, "billing")  # the cluster-level finding already blocks it
     assert both_old.namespace("billing").verdict == "blocked"  # type: ignore[union-attr]
 
 
 def test_an_old_default_revision_beside_a_newer_canary_blocks_the_namespaces_it_serves() -> None:
-    a = run(istiod("1.21.6"), istiod_revision("1-24", "1.24.1"), namespace("legacy"), pinned("moved", "1-24"))
+    a = run(
+        istiod("1.21.6"),
+        istiod_revision("1-24", "1.24.1"),
+        namespace("legacy"),
+        pod("legacy", "web-1", app="web"),
+        pinned("moved", "1-24"),
+        pod("moved", "api-1", app="api", sidecar=True),
+    )
     assert not a.cluster_findings  # the newest control plane is new enough
     assert codes(a, "legacy") == ["istio-version-too-old"]  # no label: served by the default revision
     assert [f.resource for f in a.namespace("legacy").findings] == ["Deployment istio-system/istiod"]  # type: ignore[union-attr]
@@ -206,11 +214,19 @@ def test_cni_compatibility_cilium_and_calico_ebpf_only() -> None:
 
 
 def test_envoyfilter_in_the_namespace_or_root_applies() -> None:
-    a = run(SIDECAR_NS, namespace("other"), APP_POD, plain_filter("shop", "own"), plain_filter("other", "elsewhere"))
+    other_pod = pod("other", "web-1", app="web")
+    a = run(
+        SIDECAR_NS,
+        namespace("other"),
+        APP_POD,
+        other_pod,
+        plain_filter("shop", "own"),
+        plain_filter("other", "elsewhere"),
+    )
     assert codes(a, "shop") == ["envoyfilter-unsupported", "telemetry-detail-loss"]
     other = [f.resource for f in a.namespace("other").findings if f.code == "envoyfilter-unsupported"]  # type: ignore[union-attr]
     assert other == ["EnvoyFilter other/elsewhere"]  # each namespace gets only its own
-    mesh_wide = run(SIDECAR_NS, namespace("other"), APP_POD, plain_filter("istio-system", "mesh"))
+    mesh_wide = run(SIDECAR_NS, namespace("other"), APP_POD, other_pod, plain_filter("istio-system", "mesh"))
     assert "envoyfilter-unsupported" in codes(mesh_wide, "shop")
     assert "envoyfilter-unsupported" in codes(mesh_wide, "other")
 
@@ -397,7 +413,16 @@ def test_request_authn_needs_waypoint() -> None:
                     {"destination": {"host": "api", "subset": "v2"}, "weight": 10},
                 ]
             },
-            "traffic splitting",
+            "traffic splitting, subset routing",
+        ),
+        (  # all traffic pinned to one version: without Envoy every pod behind the Service gets traffic
+            {
+                "route": [
+                    {"destination": {"host": "api", "subset": "v1"}, "weight": 100},
+                    {"destination": {"host": "api", "subset": "v2"}, "weight": 0},
+                ]
+            },
+            "subset routing",
         ),
     ],
 )
@@ -414,16 +439,6 @@ def test_l7_traffic_features_fire(http: dict[str, Any], feature: str) -> None:
         {"http": [{"match": [{"uri": {"prefix": "/v1"}}], **ROUTE}, ROUTE]},  # matched, but one destination
         {"http": [{"match": [{"port": 8080}], "route": [{"destination": {"host": "b"}}]}, ROUTE]},  # port is L4
         {"http": [{**ROUTE, "retries": {"attempts": 0}}]},
-        {
-            "http": [
-                {
-                    "route": [
-                        {"destination": {"host": "api", "subset": "v1"}, "weight": 100},
-                        {"destination": {"host": "api", "subset": "v2"}, "weight": 0},
-                    ]
-                }
-            ]
-        },
         {"http": [{**ROUTE, "fault": {"delay": {"fixedDelay": "1s"}}}], "gateways": ["istio-system/public"]},
         {
             "tcp": [
@@ -499,9 +514,11 @@ def test_init_container_networking_for_app_init_containers_only() -> None:
 
 def test_mixed_mode_namespace() -> None:
     mixed = namespace("shop", **{"istio-injection": "enabled", "istio.io/dataplane-mode": "ambient"})
-    assert "mixed-mode-namespace" in codes(run(mixed), "shop")
+    app = pod("shop", "api-1", app="api", sidecar=True)
+    assert "mixed-mode-namespace" in codes(run(mixed, app), "shop")
     fine = namespace("shop", **{"istio-injection": "disabled", "istio.io/dataplane-mode": "ambient"})
-    assert "mixed-mode-namespace" not in codes(run(fine), "shop")
+    assert "mixed-mode-namespace" not in codes(run(fine, app), "shop")
+    assert codes(run(mixed), "shop") == []  # no workloads: nothing to break, no findings
 
 
 def test_strict_with_unmeshed_pods() -> None:
@@ -565,7 +582,7 @@ def test_cross_namespace_waypoint_need_is_found_in_the_namespaces_it_serves() ->
     a = run(
         user,
         namespace("infra"),
-        waypoint("infra", "edge"),
+        waypoint("infra", "edge", allowed_from="All"),  # Gateway API's default admits the same namespace only
         pod("shop", "api-1", app="api", ambient="enabled"),
         service("shop", "api"),
         resource(
@@ -581,9 +598,10 @@ def test_cross_namespace_waypoint_need_is_found_in_the_namespaces_it_serves() ->
 
 def test_sidecar_resource_ignored() -> None:
     sidecar = resource("Sidecar", "shop", "default", {"egress": [{"hosts": ["./*"]}]})
-    assert "sidecar-resource-ignored" in codes(run(AMBIENT_NS, sidecar), "shop")
+    app = pod("shop", "a-1", app="a", ambient="enabled")
+    assert "sidecar-resource-ignored" in codes(run(AMBIENT_NS, app, sidecar), "shop")
     elsewhere = resource("Sidecar", "other", "default", {"egress": [{"hosts": ["./*"]}]})
-    assert "sidecar-resource-ignored" not in codes(run(AMBIENT_NS, namespace("other"), elsewhere), "shop")
+    assert "sidecar-resource-ignored" not in codes(run(AMBIENT_NS, app, namespace("other"), elsewhere), "shop")
 
 
 def test_telemetry_detail_loss_for_sidecar_namespaces_only() -> None:

@@ -88,8 +88,15 @@ DESIGN_FINDINGS = {
     "sidecar-resource-ignored": ("info", "sidecar-resource-in-ambient"),
     "telemetry-detail-loss": ("info", "ambient-monitoring-limits"),
     "plaintext-traffic-observed": ("warning", "observed-plaintext-traffic"),
+    "unsupported-topology": ("blocker", "ambient-unsupported-topology"),
+    "wasm-needs-waypoint": ("waypoint", "ambient-wasm"),
+    "virtualservice-scope": ("waypoint", "ambient-l7-traffic"),
+    "waypoint-not-usable": ("warning", "waypoint-usable"),
+    "sidecar-callers-bypass-waypoint": ("warning", "waypoint-bypass"),
+    "istiod-rejected-policy": ("warning", "istiod-policy-status"),
+    "networkpolicy-blocks-hbone": ("blocker", "ambient-networkpolicy"),
 }
-MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count"}
+MESSAGE_FIELDS = {"resource", "namespace", "detail", "version", "minimum", "count", "effect", "why"}
 
 HANGUL = re.compile(r"[가-힣]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -491,6 +498,8 @@ def test_finding_message_formats_with_allowed_fields(kb: KnowledgeBase, code: st
         "version": "1.21.2",
         "minimum": "1.24",
         "count": 3,
+        "effect": "ztunnel drops the HTTP rules. ",
+        "why": "it is bound with a selector. ",
     }
     for lang in ("en", "ko"):
         template = getattr(finding.message, lang)
@@ -524,6 +533,13 @@ def test_finding_messages_name_their_alternative(kb: KnowledgeBase) -> None:
         "waypoint-without-l7-need": "Remove it",
         "init-container-networking": "staging",
         "plaintext-traffic-observed": "PERMISSIVE",
+        "unsupported-topology": "Keep these workloads on sidecars",
+        "wasm-needs-waypoint": "targetRefs",
+        "virtualservice-scope": "HTTPRoute",
+        "waypoint-not-usable": "allowedRoutes",
+        "sidecar-callers-bypass-waypoint": "notPrincipals",
+        "istiod-rejected-policy": "istioctl analyze",
+        "networkpolicy-blocks-hbone": "Add port 15008",
     }
     assert set(remedies) == set(DESIGN_FINDINGS)
     for code, remedy in remedies.items():

@@ -94,9 +94,11 @@ def test_start_ask_in_the_thread_progress_and_ticks(
     assert [n["name"] for n in mode.data["namespaces"]] == ["payments"]
     rollback = Pipeline().run_words("ask", ["how do I roll back to sidecar?"], ctx)
     body = "\n".join(s.text for s in rollback.sections)
-    assert "kubectl label namespace payments istio-injection=enabled" in body and "namespace production" not in body
+    assert "kubectl label namespace payments" in body and "istio-injection=enabled" in body
+    assert "namespace production" not in body and "<NAMESPACE>" not in body
     outside = Pipeline().run_words("ask", ["how do I roll back to sidecar?"], context(state, dump))
-    assert "namespace production" in "\n".join(s.text for s in outside.sections)  # elsewhere the answer is untouched
+    elsewhere = "\n".join(s.text for s in outside.sections)
+    assert "namespace payments" not in elsewhere and "istio-injection=enabled" in elsewhere  # no thread, no name
 
     # The scheduler's progress checks (every second here) post into the thread when the cluster moves.
     settings = load_settings(database_url=state.store.url, migration_check_seconds=1, from_file=dump)

@@ -101,7 +101,7 @@ def test_waypoint_use_own_label_wins_and_none_opts_out() -> None:
     a = run(
         namespace("shop", **{"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"}),
         waypoint("shop"),
-        waypoint("shared", "edge", serves="all"),
+        waypoint("shared", "edge", serves="all", allowed_from="All"),  # 1.23+: the listener must admit shop
         service("shop", "cart"),
         service("shop", "legacy", **{"istio.io/use-waypoint": "none"}),
         service("shop", "search", **{"istio.io/use-waypoint": "edge", "istio.io/use-waypoint-namespace": "shared"}),

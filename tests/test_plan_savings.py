@@ -234,3 +234,28 @@ def test_plan_restarts_sidecar_pods_left_in_an_ambient_namespace() -> None:
         "plan.step.verify",
     ]
     assert "kubectl rollout restart deployment/web -n catalog" in _commands(p)
+
+
+def test_marginal_savings_count_what_already_runs_as_paid() -> None:
+    """A cluster that already runs ztunnel everywhere and a waypoint: moving the sidecars only frees their requests
+    (minus new waypoints); the from-scratch total still counts every ztunnel and waypoint."""
+    ztunnel = workload("DaemonSet", "istio-system", "ztunnel", [proxy("ztunnel", cpu="200m", memory="512Mi")])
+    nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"n{i}"}} for i in range(3)]
+    sidecars = [pod("shop", f"a-{i}", sidecar=True, node=f"n{i % 3}") for i in range(4)]  # 4 x 128Mi / 100m
+    a = run(
+        namespace("shop", **{"istio-injection": "enabled"}),
+        namespace("mall", **{"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"}),
+        waypoint("mall"),
+        ztunnel,
+        *nodes,
+        *sidecars,
+    )
+    s = savings(a, list(a.namespaces.values()))
+    assert s.ztunnel_running and s.waypoints_new == 0
+    assert (s.marginal.memory_mib, s.marginal.cpu_m, s.marginal_percent) == (512.0, 400.0, 100.0)
+    assert s.ambient.memory_mib == 3 * 512 + HELM_WAYPOINT[1]  # from scratch: every ztunnel and the waypoint
+    assert s.saving_percent < 0  # which is what the old single figure said ("ambient costs more")
+    no_ztunnel = run(namespace("shop", **{"istio-injection": "enabled"}), *nodes, *sidecars)
+    fresh = savings(no_ztunnel, list(no_ztunnel.namespaces.values()))
+    assert not fresh.ztunnel_running
+    assert fresh.marginal.memory_mib == 4 * 128 - 3 * HELM_ZTUNNEL[1]  # installing ztunnel is part of the move

@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 import handlers
 from bot.config import Settings, SettingsError
+from bot.conversations import conversations_for
 from bot.slack import actions
 from bot.slack.delivery import Delivery, payload_get
 from bot.slack.render import render
@@ -116,7 +117,13 @@ def build(
     threads = threads or MemoryThreads()
     slack = SlackApp(
         app=app,
-        router=Router(settings, shared, state=state, members_of=GroupMembers(client, settings.operator_groups_seconds)),
+        router=Router(
+            settings,
+            shared,
+            state=state,
+            members_of=GroupMembers(client, settings.operator_groups_seconds),
+            conversations=conversations_for(state, settings.conversation_ttl),
+        ),
         delivery=Delivery(client, threads, retries=settings.slack_retries, backoff=settings.slack_backoff),
         threads=threads,
         work=work or Work(),
@@ -232,7 +239,11 @@ def _listen(slack: SlackApp, settings: Settings) -> None:
 
     def answer_thread_reply(text: str, event: dict[str, Any], channel: str, thread_ts: str) -> None:
         """Only threads meshbot started or answered (looked up here, off the ack path: it may hit the store)."""
-        if slack.threads.knows(channel, thread_ts) or router.in_migration_thread(channel, thread_ts):
+        if (
+            slack.threads.knows(channel, thread_ts)
+            or router.in_conversation(channel, thread_ts)
+            or router.in_migration_thread(channel, thread_ts)
+        ):
             answer_question(text, event, channel, thread_ts)
 
     def answer_question(text: str, event: dict[str, Any], channel: str, thread_ts: str | None) -> None:

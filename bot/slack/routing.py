@@ -26,10 +26,9 @@ from bot.slack.policy import MembersOf, SlackPolicy, notice
 from bot.traffic_source import traffic_for
 from cluster.snapshot import Snapshot
 from handlers import COMMANDS, Args, Context, Pipeline, Reply, Section, UsageError
-from handlers.cluster_question import answer_cluster_question
 from handlers.dispatch import AuditSink, with_follow_ups
 from handlers.messages import msg
-from handlers.ports import StatePort
+from handlers.ports import ConversationPort, StatePort
 from handlers.registry import free_text_command, unknown_command
 from knowledge import KnowledgeBase, Language
 from knowledge import default as default_knowledge
@@ -95,12 +94,15 @@ class Router:
         kb: Callable[[], KnowledgeBase] = default_knowledge,
         state: StatePort | None = None,
         members_of: MembersOf | None = None,
+        conversations: ConversationPort | None = None,
     ) -> None:
         self.settings = settings
         self.read_cluster = read_cluster
         self.kb = kb
         self.state = state
         """The store behind `digest` and `migrate`; None where no store is configured."""
+        self.conversations = conversations
+        """Earlier turns of threads and DMs, for `ask` follow-ups; None: no memory."""
         self.policy = SlackPolicy(settings, members_of)
         sinks: list[AuditSink] = [audit_log] if state is None else [audit_log, store_sink(state)]
         self.pipeline = Pipeline(policy=self.policy, audit_sinks=sinks)
@@ -120,6 +122,7 @@ class Router:
         return Context(
             kb=self.kb(),
             read_cluster=self.read_cluster if reads_cluster else None,
+            conversation=self.conversations,
             language=language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,
@@ -134,6 +137,22 @@ class Router:
             request_id=uuid.uuid4().hex[:16],
             min_digest_interval=self.settings.min_digest_interval,
         )
+
+    def reads_cluster(self, name: str, channel: str) -> bool:
+        """Whether `name` gets the cluster here: always for cluster commands (the policy refuses them where
+        not allowed); for `ask` only in channels that may read it (a question naming a namespace)."""
+        cmd = COMMANDS[name]
+        return cmd.reads_cluster or (cmd.cluster_optional and self.cluster_allowed(channel))
+
+    def in_conversation(self, channel: str, thread_ts: str) -> bool:
+        """A thread the bot answered before (kept in the store, so it is known after a restart too)."""
+        if self.conversations is None:
+            return False
+        try:
+            return bool(self.conversations.recall(f"{channel}:{thread_ts}"))
+        except Exception:
+            LOG.exception("looking up a conversation failed")
+            return False
 
     def in_migration_thread(self, channel: str, thread_ts: str) -> bool:
         """Threads of tracked migrations are the bot's too (it posts their progress there)."""
@@ -156,7 +175,7 @@ class Router:
         outcome = "failed"
         try:
             if ctx is None:
-                ctx = self.context(asker, language, reads_cluster=COMMANDS[name].reads_cluster)
+                ctx = self.context(asker, language, reads_cluster=self.reads_cluster(name, asker.channel))
             if isinstance(argv, Args):
                 reply = self.pipeline.execute(name, argv, ctx)
             else:
@@ -206,6 +225,8 @@ class Router:
         except ValueError as exc:
             return Outcome(notice(msg("slack.quoting", language, error=str(exc)), language, error=True), name)
         reply = self.run(name, argv, asker, language)
+        if COMMANDS[name].cluster_optional:
+            reply = with_cluster_follow_ups(reply, self.context(asker, language, reads_cluster=False))
         if COMMANDS[name].free_text and argv and "refused" not in reply.data:
             # An ephemeral answer does not show what was typed: quote the question (escaped like all text).
             quoted = Section(text=QUESTION_MARK + truncate(argv[0], MAX_QUOTE))
@@ -225,40 +246,19 @@ class Router:
             ran = self.run(typed.name, parsed, asker, typed.language)
             return Outcome(ran, f"{typed.name} {typed.rest}".strip()[:80], public=True)
         free_text = free_text_command()
-        ctx = self.context(asker, language, reads_cluster=True)
+        if free_text is None:
+            return Outcome(notice(msg("slack.no_ask", language, command=self.settings.command), language), "question")
+        # `ask` itself answers from the cluster when the question names a namespace this channel may read.
+        ctx = self.context(asker, language, reads_cluster=self.reads_cluster(free_text, asker.channel))
         refused = self.policy.admit(ctx)  # a question counts against the rate like a command
         if refused is not None:
             self._audit_question(ctx, question, "refused", refused.reason)
-            return Outcome(refused.reply, free_text or "question", public=True)
+            return Outcome(refused.reply, free_text, public=True)
         try:
-            reply = self.cluster_question(question, asker, ctx)
-            if reply is None:
-                if free_text is not None:
-                    reply = self.run(free_text, [question], asker, language, ctx)
-                else:
-                    reply = notice(msg("slack.no_ask", language, command=self.settings.command), language)
+            reply = self.run(free_text, [question], asker, language, ctx)
         finally:
             self.policy.forget(ctx)
-        return Outcome(reply, free_text or "question", public=True)
-
-    def cluster_question(self, question: str, asker: Asker, ctx: Context) -> Reply | None:
-        """The cluster's answer about a namespace the question names, when this channel may read it."""
-        if self.read_cluster is None or not self.cluster_allowed(asker.channel):
-            return None
-        started = time.perf_counter()
-        try:
-            reply = answer_cluster_question(question, ctx, namespaces=self.grant(asker.channel)[1])
-        except Exception:
-            LOG.exception("cluster question failed")
-            return None
-        if reply is not None:
-            namespace, command = reply.data.get("namespace"), reply.data.get("command")
-            if isinstance(namespace, str) and isinstance(command, str) and command in COMMANDS:
-                with contextlib.suppress(UsageError):
-                    reply = with_follow_ups(reply, COMMANDS[command], handlers.parse(command, [namespace]), ctx)
-            metrics.observe_command("cluster-question", "error" if reply.error else "ok", time.perf_counter() - started)
-            self._audit_question(ctx, question, "error" if reply.error else "ok")
-        return reply
+        return Outcome(with_cluster_follow_ups(reply, ctx), free_text, public=True)
 
     def _audit_question(self, ctx: Context, question: str, outcome: str, reason: str = "") -> None:
         self.pipeline.record(ctx, "cluster-question", outcome, {"question": question[:MAX_QUOTE]}, reason=reason)
@@ -305,6 +305,19 @@ class Router:
             LOG.warning("button %s has an unreadable value", name)
             return None
         return self.run(name, argv, asker, detect_language(value, fallback)), False
+
+
+def with_cluster_follow_ups(reply: Reply, ctx: Context) -> Reply:
+    """An answer from a namespace's reading offers what that reading's command offers (its plan)."""
+    cluster = reply.data.get("cluster")
+    if reply.error or not isinstance(cluster, dict):
+        return reply
+    namespace, command = cluster.get("namespace"), cluster.get("command")
+    if not isinstance(namespace, str) or not isinstance(command, str) or command not in COMMANDS:
+        return reply
+    with contextlib.suppress(UsageError):
+        return with_follow_ups(reply, COMMANDS[command], handlers.parse(command, [namespace]), ctx)
+    return reply
 
 
 def _json(value: str) -> dict[str, object]:

@@ -90,9 +90,9 @@ class Analysis:
                     self._add_namespace(r.meta.namespace, {})
         self.namespaces = dict(sorted(self.namespaces.items()))
         labels = {name: ns.labels for name, ns in self.namespaces.items()}
-        self.waypoints = WaypointIndex(snapshot, labels)
-        self.mtls = MtlsIndex(snapshot, self.root)
         self.version: IstioVersion = istio_version(snapshot)
+        self.waypoints = WaypointIndex(snapshot, labels, check_allowed_routes=self.rule_applies((1, 23)))
+        self.mtls = MtlsIndex(snapshot, self.root)
         self.cluster_findings: list[Finding] = []
         apply_rules(self)
 
@@ -102,6 +102,12 @@ class Analysis:
         )
         self.namespaces[name] = view
         return view
+
+    def rule_applies(self, since: tuple[int, int]) -> bool:
+        """An Istio rule that arrived in release `since` applies: the newest control plane has it, or none is
+        seen (then the newer rule, the stricter one: a gate must not pass on a guess)."""
+        newest = self.version.newest
+        return newest is None or newest[:2] >= since
 
     # --- lookups used by rules and handlers ---
 

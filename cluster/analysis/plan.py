@@ -16,6 +16,7 @@ from cluster.analysis.model import Analysis, NamespaceView
 from cluster.analysis.modes import sidecar_labels
 from cluster.analysis.rules import VERSION_CODE
 from cluster.analysis.version import DEFAULT_REVISION, Revision, fmt, parse_version
+from cluster.snapshot import Pod
 
 RESTARTABLE = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset"}
 GATEWAY_API_CRDS = (
@@ -28,7 +29,16 @@ KIND_PLURAL = {
     "AuthorizationPolicy": "authorizationpolicy",
     "RequestAuthentication": "requestauthentication",
     "VirtualService": "virtualservice",
+    "DestinationRule": "destinationrule",
+    "WasmPlugin": "wasmplugin",
+    "WorkloadEntry": "workloadentry",
+    "WorkloadGroup": "workloadgroup",
+    "HTTPRoute": "httproute",
+    "GRPCRoute": "grpcroute",
+    "Telemetry": "telemetry",
+    "Service": "service",
 }
+TRUST_DOMAIN = "cluster.local"  # Istio's default trust domain (meshConfig.trustDomain); the plan says to check it
 
 
 @dataclass
@@ -165,6 +175,8 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
             )
         commands += _bind_namespace_wide(analysis, ns)
         steps.append(Step("plan.step.waypoint", commands))
+    steps += [step for step in (_rebind_envoy_only(ns), _fix_waypoints(ns), _istiod_status(ns)) if step is not None]
+    bypass = _bypass_deny(analysis, ns)
 
     original = [f"{k}={v}" for k, v in sorted(ns.labels.items()) if k in (L.INJECTION, L.REVISION) and v]
     if move is not None:  # from here on the namespace is on the new revision: a rollback returns there
@@ -182,6 +194,8 @@ def plan(analysis: Analysis, ns: NamespaceView) -> Plan:
         steps.append(Step("plan.step.already-ambient"))
     if restarts or bare:  # also in an ambient namespace whose pods still run the sidecars they started with
         steps.append(Step("plan.step.restart", restarts + bare))
+    if bypass is not None:  # after the restart: from then on the namespace's own pods are behind ztunnel
+        steps.append(bypass)
 
     verify = [f"istioctl analyze -n {name}", "istioctl ztunnel-config workloads"]
     verify.append(
@@ -221,3 +235,119 @@ def _bind_namespace_wide(analysis: Analysis, ns: NamespaceView) -> list[str]:
                 "  # add spec.targetRefs (kind: Service, or the waypoint Gateway)"
             )
     return list(dict.fromkeys(commands))
+
+
+def _split(resource: str) -> tuple[str, str, str]:
+    kind, _, where = resource.partition(" ")
+    ns, _, name = where.partition("/")
+    return kind, ns, name
+
+
+def _rebind_envoy_only(ns: NamespaceView) -> Step | None:
+    """WasmPlugins bound by selector and VirtualServices kept where no waypoint reads them (their own findings)."""
+    commands: list[str] = []
+    for f in ns.findings:
+        _, where, name = _split(f.resource)
+        if f.code == "wasm-needs-waypoint" and not f.served:
+            commands.append(
+                f"kubectl edit wasmplugin {name} -n {where}"
+                "  # replace spec.selector with spec.targetRefs (kind: Gateway, name: the waypoint; or kind: Service)"
+            )
+        elif f.code == "virtualservice-scope":
+            commands += [
+                f"kubectl get virtualservice {name} -n {where} -o yaml > {name}.yaml"
+                f"  # set metadata.namespace: {ns.name}, drop status/resourceVersion/uid",
+                f"kubectl apply -n {ns.name} -f {name}.yaml && kubectl delete virtualservice {name} -n {where}",
+            ]
+    commands = list(dict.fromkeys(commands))
+    return Step("plan.step.policies", commands) if commands else None
+
+
+def _fix_waypoints(ns: NamespaceView) -> Step | None:
+    """One command per cause istiod would report for a label naming a waypoint that cannot serve."""
+    commands: list[str] = []
+    for f in ns.findings:
+        if f.code != "waypoint-not-usable":
+            continue
+        wp_ns, _, wp = f.detail.partition("/")
+        if f.why == "wp-missing":
+            commands.append(f"istioctl waypoint apply -n {wp_ns} --name {wp} --wait")
+        elif f.why == "wp-not-admitted":
+            commands.append(
+                f"kubectl edit gateway {wp} -n {wp_ns}"
+                f"  # listener port 15008: allowedRoutes.namespaces.from: All (or Selector matching {ns.name})"
+            )
+        elif f.why in ("wp-excludes-services", "wp-excludes-workloads"):
+            commands.append(f"kubectl label gateway {wp} -n {wp_ns} istio.io/waypoint-for=all --overwrite")
+        else:
+            commands.append(f"kubectl get gateway {wp} -n {wp_ns}  # PROGRAMMED must be True with an ADDRESS")
+            commands.append(f"kubectl describe gateway {wp} -n {wp_ns}")
+    commands = list(dict.fromkeys(commands))
+    return Step("plan.step.waypoint-fix", commands) if commands else None
+
+
+def _istiod_status(ns: NamespaceView) -> Step | None:
+    commands = []
+    for f in ns.findings:
+        if f.code != "istiod-rejected-policy":
+            continue
+        kind, where, name = _split(f.resource)
+        plural = KIND_PLURAL.get(kind, kind.lower())
+        commands.append(f"kubectl get {plural} {name} -n {where} -o jsonpath='{{.status.conditions}}'")
+    commands = list(dict.fromkeys(commands))
+    return Step("plan.step.istiod", commands) if commands else None
+
+
+def _principal(namespace: str, account: str) -> str:
+    return f"{TRUST_DOMAIN}/ns/{namespace}/sa/{account}"
+
+
+def _bypass_deny(analysis: Analysis, ns: NamespaceView) -> Step | None:
+    """The migration guide's bypass-deny policy (istio.io docs ambient/migrate/migrate-policies, "Prevent waypoint
+    bypass" and "Bypass prevention during incremental migration"): a DENY bound with `selector` so that ztunnel
+    enforces it, whose notPrincipals are the waypoint's service account and those of the callers still on sidecars,
+    plus ingress gateways (they reach pods directly unless istio.io/ingress-use-waypoint is set)."""
+    finding = next((f for f in ns.findings if f.code == "sidecar-callers-bypass-waypoint"), None)
+    if finding is None:
+        return None
+    waypoints = analysis.waypoints_of(ns.name)
+    principals = [
+        _principal(w.namespace, account) for w in waypoints for account in (w.service_accounts or (w.name,))
+    ] or [_principal(ns.name, "waypoint")]  # the account `istioctl waypoint apply` creates
+    callers = sorted(
+        {
+            (p.pod.meta.namespace, p.pod.service_account)
+            for other in analysis.namespaces.values()
+            if other.name != ns.name
+            for p in other.pods
+            if (p.role == "workload" and p.mode == "sidecar")
+            or (p.role == "gateway" and not _waypoint_pod(analysis, p.pod))
+        }
+    )
+    principals += [_principal(n, a) for n, a in callers]
+    lines = [
+        "kubectl apply -f - <<'EOF'",
+        "apiVersion: security.istio.io/v1",
+        "kind: AuthorizationPolicy",
+        "metadata:",
+        "  name: deny-waypoint-bypass",
+        f"  namespace: {ns.name}",
+        "spec:",
+        "  # no selector: every workload of the namespace; ztunnel enforces it (never use targetRefs here)",
+        "  action: DENY",
+        "  rules:",
+        "  - from:",
+        "    - source:",
+        "        notPrincipals:",
+        *(f"        - {p}" for p in dict.fromkeys(principals)),
+        "EOF",
+        f"# trust domain {TRUST_DOMAIN} assumed: check meshConfig.trustDomain. Remove each caller from the list",
+        "# once it runs in ambient. Plaintext callers (no principal, e.g. Prometheus scraping) are denied too.",
+    ]
+    return Step("plan.step.bypass", lines, {"callers": finding.detail})
+
+
+def _waypoint_pod(analysis: Analysis, pod: Pod) -> bool:
+    """A waypoint's own pod (its gateway-name label names a waypoint), as opposed to an ingress gateway's."""
+    name = pod.meta.labels.get(L.GATEWAY_NAME)
+    return name is not None and (pod.meta.namespace, name) in analysis.waypoints.by_key

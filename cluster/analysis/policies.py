@@ -10,13 +10,30 @@ from cluster.snapshot import Resource
 
 Binding = Literal["selector", "targetRefs", "namespace"]
 
-L7_OPERATION_FIELDS = ("methods", "paths", "hosts", "notMethods", "notPaths", "notHosts")
-L7_SOURCE_FIELDS = ("requestPrincipals", "notRequestPrincipals")
-# Condition keys ztunnel cannot evaluate (it only knows source/destination ip, port, namespace, principal).
-L7_CONDITION_PREFIXES = ("request.", "experimental.")
+# What ztunnel cannot enforce, from istiod's conversion of AuthorizationPolicy for ztunnel
+# (pilot/pkg/serviceregistry/ambient/authorization.go; before 1.30 under kube/controller/ambient/, same rules
+# since release-1.22): httpOperations() flags hosts/notHosts/methods/notMethods/paths/notPaths, httpSources()
+# flags remoteIpBlocks/notRemoteIpBlocks/requestPrincipals/notRequestPrincipals, and every `when` key outside
+# l4WhenAttributes (source.ip, source.namespace, source.principal, destination.ip, destination.port) is HTTP.
+L7_OPERATION_FIELDS = ("hosts", "notHosts", "methods", "notMethods", "paths", "notPaths")
+L7_SOURCE_FIELDS = ("remoteIpBlocks", "notRemoteIpBlocks", "requestPrincipals", "notRequestPrincipals")
+L4_WHEN_KEYS = frozenset({"source.ip", "source.namespace", "source.principal", "destination.ip", "destination.port"})
+# L4 fields that survive the conversion (handleRule builds ztunnel matches from these only).
+L4_OPERATION_FIELDS = ("ports", "notPorts")
+L4_SOURCE_FIELDS = (
+    "ipBlocks", "notIpBlocks", "namespaces", "notNamespaces", "principals", "notPrincipals",
+    "serviceAccounts", "notServiceAccounts",
+)  # fmt: skip
+# convertAuthorizationPolicy: any action but ALLOW/DENY gets "ztunnel does not support the %s action" and the
+# policy is not sent to ztunnel at all.
 L7_ACTIONS = frozenset({"CUSTOM", "AUDIT"})
 HTTP_MATCH_FIELDS = frozenset({"uri", "headers", "method", "queryParams", "authority", "scheme", "withoutHeaders"})
 LUA_MARKERS = ("envoy.filters.http.lua", "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua")
+
+
+def listed(value: Any) -> list[Any]:
+    """A list field as a list; anything else (a wrong type in the object) as empty."""
+    return value if isinstance(value, list) else []
 
 
 def _dicts(value: Any) -> Iterator[dict[str, Any]]:
@@ -49,27 +66,115 @@ def binding(resource: Resource) -> Binding:
     return "selector" if selector_labels(resource) else "namespace"
 
 
-def authz_l7_attributes(policy: Resource) -> list[str]:
-    """The L7 attributes an AuthorizationPolicy uses; empty for an L4-only policy (ports, principals …)."""
-    spec = policy.spec
+def authz_action(policy: Resource) -> str:
+    return str(policy.spec.get("action") or "ALLOW").upper()
+
+
+def _rule_l7(rule: dict[str, Any]) -> list[str]:
     found: list[str] = []
-    action = str(spec.get("action") or "ALLOW").upper()
+    for to in _dicts(rule.get("to")):
+        operation = to.get("operation")
+        if isinstance(operation, dict):
+            found.extend(f"to.operation.{f}" for f in L7_OPERATION_FIELDS if operation.get(f))
+    for from_ in _dicts(rule.get("from")):
+        source = from_.get("source")
+        if isinstance(source, dict):
+            found.extend(f"from.source.{f}" for f in L7_SOURCE_FIELDS if source.get(f))
+    for condition in _dicts(rule.get("when")):
+        key = str(condition.get("key") or "")
+        if key and key not in L4_WHEN_KEYS:
+            found.append(f"when {key}")
+    return found
+
+
+def authz_l7_attributes(policy: Resource) -> list[str]:
+    """The attributes and action of an AuthorizationPolicy that ztunnel cannot enforce; empty for an L4 policy."""
+    found: list[str] = []
+    action = authz_action(policy)
     if action in L7_ACTIONS:
         found.append(f"action {action}")
-    for rule in _dicts(spec.get("rules")):
-        for to in _dicts(rule.get("to")):
-            operation = to.get("operation")
-            if isinstance(operation, dict):
-                found.extend(f"to.operation.{f}" for f in L7_OPERATION_FIELDS if operation.get(f))
+    for rule in _dicts(policy.spec.get("rules")):
+        found.extend(_rule_l7(rule))
+    return list(dict.fromkeys(found))
+
+
+IDENTITY_SOURCE_FIELDS = (
+    "principals", "notPrincipals", "namespaces", "notNamespaces", "serviceAccounts", "notServiceAccounts",
+)  # fmt: skip
+IDENTITY_WHEN_KEYS = frozenset({"source.principal", "source.namespace"})
+
+
+def authz_identity_rules(policy: Resource) -> tuple[list[str], list[str]]:
+    """(fields, principals): the caller-identity matches of a policy, and the principals it names."""
+    fields: list[str] = []
+    principals: list[str] = []
+    for rule in _dicts(policy.spec.get("rules")):
         for from_ in _dicts(rule.get("from")):
             source = from_.get("source")
-            if isinstance(source, dict):
-                found.extend(f"from.source.{f}" for f in L7_SOURCE_FIELDS if source.get(f))
+            if not isinstance(source, dict):
+                continue
+            for f in IDENTITY_SOURCE_FIELDS:
+                if source.get(f):
+                    fields.append(f"from.source.{f}")
+                    if f in ("principals", "notPrincipals"):
+                        principals += [str(x) for x in listed(source.get(f))]
+                    elif f in ("serviceAccounts", "notServiceAccounts", "namespaces", "notNamespaces"):
+                        principals.append("")  # not a principal: never exempt as a gateway's
         for condition in _dicts(rule.get("when")):
             key = str(condition.get("key") or "")
-            if key.startswith(L7_CONDITION_PREFIXES):
-                found.append(f"when {key}")
-    return list(dict.fromkeys(found))
+            if key in IDENTITY_WHEN_KEYS:
+                fields.append(f"when {key}")
+                principals.append("")
+    return list(dict.fromkeys(fields)), principals
+
+
+def _clause_keeps_a_match(entries: list[dict[str, Any]], key: str, l4_fields: tuple[str, ...]) -> bool:
+    """After the HTTP fields are dropped, some entry of a to/from clause still has an L4 field."""
+    return any(isinstance(e.get(key), dict) and any(e[key].get(f) for f in l4_fields) for e in entries)
+
+
+def _deny_rule_effective(rule: dict[str, Any]) -> bool:
+    """Whether a DENY rule still matches anything at ztunnel once its HTTP parts are gone.
+
+    ztunnel's src/rbac.rs skips an empty match ("empty clause") and a rule matches only when every clause
+    does; istiod emits each `when` as its own clause, empty for an HTTP key (hasEffectiveRules in
+    authorization.go says the same). So a clause left without an L4 field makes the whole rule dead.
+    """
+    to = list(_dicts(rule.get("to")))
+    from_ = list(_dicts(rule.get("from")))
+    if to and not _clause_keeps_a_match(to, "operation", L4_OPERATION_FIELDS):
+        return False
+    if from_ and not _clause_keeps_a_match(from_, "source", L4_SOURCE_FIELDS):
+        return False
+    return all(str(c.get("key") or "") in L4_WHEN_KEYS for c in _dicts(rule.get("when")))
+
+
+ZtunnelEffect = Literal["deny-all", "narrower", "no-effect", "broader", "ignored", "none"]
+
+
+def ztunnel_effect(policy: Resource) -> ZtunnelEffect:
+    """What ztunnel does with a policy bound by selector or to the whole namespace (no targetRefs).
+
+    From convertAuthorizationPolicy/handleRule (authorization.go, 1.22 to current) and ztunnel's src/rbac.rs:
+    - CUSTOM/AUDIT: not converted ("ztunnel does not support the %s action"): "ignored".
+    - ALLOW: every rule with an HTTP attribute is dropped ("L7 policies never match for ALLOW"); with no rule
+      left the ALLOW policy matches nothing, and an ALLOW policy that matches nothing denies all traffic to
+      the workloads it selects: "deny-all"; with some L4 rules left: "narrower" (more restrictive).
+    - DENY: HTTP fields are dropped from each rule; a rule left with an empty clause never matches, the rest
+      match on their L4 fields alone: "no-effect" when no rule is left, else "broader" (denies more).
+    """
+    action = authz_action(policy)
+    if action in L7_ACTIONS:
+        return "ignored"
+    rules = list(_dicts(policy.spec.get("rules")))
+    with_l7 = [r for r in rules if _rule_l7(r)]
+    if not with_l7:
+        return "none"
+    if action == "ALLOW":
+        return "narrower" if len(with_l7) < len(rules) else "deny-all"
+    if action == "DENY":
+        return "broader" if any(_deny_rule_effective(r) for r in with_l7) else "no-effect"
+    return "ignored"
 
 
 def serves_mesh(virtual_service: Resource) -> bool:
@@ -108,6 +213,8 @@ def vs_l7_features(virtual_service: Resource) -> list[str]:
             found.append("retries")
         if _weighted_destinations(route) > 1:
             found.append("traffic splitting")
+        if any(isinstance(r.get("destination"), dict) and r["destination"].get("subset") for r in route):
+            found.append("subset routing")  # without Envoy every version behind the Service gets the traffic
         # ztunnel applies no VirtualService at all: every HTTP route feature needs a waypoint in ambient.
         found.extend(name for key, name in HTTP_ROUTE_FEATURES if http.get(key))
     if _routes_by_request_match(virtual_service):

@@ -25,11 +25,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cluster.analysis import labels as L
 from cluster.analysis import policies as P
 from cluster.analysis.cni import detect_cni, old_kernels
 from cluster.analysis.findings import Finding, sort_key
-from cluster.analysis.modes import app_init_containers
+from cluster.analysis.istiod import ISTIOD_POLICY_KINDS, condition_text, not_applied
+from cluster.analysis.modes import app_init_containers, pod_role
 from cluster.analysis.mtls import declared_mode, selects
+from cluster.analysis.networkpolicy import isolation
+from cluster.analysis.topology import cluster_topologies
+from cluster.analysis.traffic import (
+    Host,
+    destination_rule_features,
+    destination_rule_tls_origination,
+    resolve_host,
+    route_features,
+    service_parents,
+)
 from cluster.analysis.verdict import verdict
 from cluster.analysis.version import fmt, namespace_revision, parse_version
 from cluster.analysis.waypoints import Waypoint
@@ -39,7 +51,13 @@ if TYPE_CHECKING:
     from cluster.analysis.model import Analysis, NamespaceView
 
 VERSION_CODE = "istio-version-too-old"
-WAYPOINT_CODES = ("l7-authz-needs-waypoint", "request-authn-needs-waypoint", "l7-traffic-needs-waypoint")
+WAYPOINT_CODES = (
+    "l7-authz-needs-waypoint",
+    "request-authn-needs-waypoint",
+    "l7-traffic-needs-waypoint",
+    "wasm-needs-waypoint",
+    "virtualservice-scope",
+)
 MAX_NAMES = 5
 
 
@@ -54,11 +72,20 @@ def _names(names: list[str]) -> str:
 
 
 class NamespaceRules:
-    def __init__(self, analysis: Analysis, ns: NamespaceView) -> None:
+    def __init__(
+        self,
+        analysis: Analysis,
+        ns: NamespaceView,
+        direct: set[str] | None = None,
+        vs_features: dict[tuple[str, str], list[str]] | None = None,
+    ) -> None:
         self.a = analysis
+        self._direct = direct
+        self._vs_features = vs_features if vs_features is not None else {}
         self.ns = ns
         self.name = ns.name
         self.waypoint_names = {w.name for w in analysis.waypoints.in_namespace(ns.name) if w.serves != "none"}
+        self.used = analysis.waypoints.used_by(ns.name, [p.pod for p in ns.pods])
 
     # --- scope: which namespaced and root-namespace resources reach this namespace ---
 
@@ -86,38 +113,40 @@ class NamespaceRules:
     # --- whether a waypoint already carries a resource's L7 needs ---
 
     def target_served(self, resource: Resource) -> bool:
+        """Whether a usable waypoint attaches the resource, per ShouldAttachPolicy
+        (pilot/pkg/model/policyattachment.go): waypoints never use `selector`; a Service targetRef attaches only
+        from the Service's own namespace; a Gateway targetRef only from the waypoint's namespace; GatewayClass
+        istio-waypoint only from the root namespace."""
         wps = self.a.waypoints
-        binding = P.binding(resource)
-        if binding in ("selector", "namespace"):
-            # Waypoints attach only policies that name them with targetRefs: with a selector or with
-            # neither, the policy stays on ztunnel (where an L7 ALLOW matches nothing: deny-all).
+        if P.binding(resource) != "targetRefs":
+            # With a selector or with neither, the policy stays on ztunnel (or on nothing): no waypoint attaches it.
             return False
+        policy_ns = resource.meta.namespace
         for target in P.target_refs(resource):
             kind, name = target.get("kind", ""), target.get("name", "")
-            ns = target.get("namespace") or resource.meta.namespace
-            if kind == "GatewayClass" and name == "istio-waypoint" and resource.meta.namespace == self.a.root:
+            ns = target.get("namespace") or policy_ns
+            if kind == "GatewayClass" and name == L.WAYPOINT_CLASS and policy_ns == self.a.root:
                 served = wps.serves_anything_in(self.name)  # a root policy for every waypoint of the mesh
+            elif ns != policy_ns:
+                served = False  # "Policy references a different namespace (which is unsupported; it will never match)"
             elif kind == "Service":
                 served = wps.for_service_name(ns, name) is not None
             elif kind == "Gateway":
-                served = (ns, name) in wps.by_key and wps.by_key[(ns, name)].serves != "none"
+                wp = wps.by_key.get((ns, name))
+                served = wp is not None and wp.ready and wp.serves != "none" and wp in self.used
             else:
-                served = wps.for_namespace(ns) is not None
+                served = False  # ServiceEntry and other kinds: not this namespace's Services
             if not served:
                 return False
         return True
 
-    def vs_served(self, vs: Resource) -> bool:
+    def _service_served(self, host: Host) -> bool:
         wps = self.a.waypoints
-        results: list[bool] = []
-        for host in vs.spec.get("hosts") or []:
-            parts = str(host).split(".")
-            if len(parts) > 2 and parts[2] != "svc":
-                continue  # not a Kubernetes service name (an external host)
-            ns = parts[1] if len(parts) > 1 else self.name
-            if (ns, parts[0]) in wps.services:
-                results.append(wps.for_service_name(ns, parts[0]) is not None)
-        return all(results) if results else wps.serves_anything_in(self.name)
+        if host.service:
+            if (host.namespace, host.service) in wps.services:
+                return wps.for_service_name(host.namespace, host.service) is not None
+            return wps.serves_all_services_in(host.namespace)
+        return wps.serves_all_services_in(self.name)
 
     # --- the rules ---
 
@@ -141,7 +170,7 @@ class NamespaceRules:
     def envoy_filters(self) -> list[Finding]:
         out: list[Finding] = []
         for ef in self.in_scope("EnvoyFilter"):
-            patches = [p for p in ef.spec.get("configPatches") or [] if isinstance(p, dict)]
+            patches = [p for p in P.listed(ef.spec.get("configPatches")) if isinstance(p, dict)]
             contexts = {
                 str(p.get("match", {}).get("context", "ANY")) if isinstance(p.get("match"), dict) else "ANY"
                 for p in patches
@@ -180,39 +209,244 @@ class NamespaceRules:
     def l7_policies(self) -> list[Finding]:
         out: list[Finding] = []
         for policy in self.in_scope("AuthorizationPolicy"):
-            attributes = P.authz_l7_attributes(policy)
-            if not attributes:
-                continue  # ports, principals, namespaces, IP blocks: ztunnel enforces these at L4
-            served = self.target_served(policy)
-            out.append(Finding("l7-authz-needs-waypoint", ref(policy), self.name, ", ".join(attributes), served=served))
-            if P.binding(policy) == "selector":
-                out.append(Finding("selector-policy-l7", ref(policy), self.name, "selector"))
+            out += self._authorization(policy)
         for authn in self.in_scope("RequestAuthentication"):
+            # ztunnel reads no JWT (authorization.go converts AuthorizationPolicy only); waypoints attach it by
+            # targetRefs only.
             served = self.target_served(authn)
-            out.append(Finding("request-authn-needs-waypoint", ref(authn), self.name, "JWT", served=served))
+            effect = "" if P.binding(authn) == "targetRefs" else "jwt-ignored"
+            out.append(
+                Finding("request-authn-needs-waypoint", ref(authn), self.name, "JWT", served=served, effect=effect)
+            )
             if P.binding(authn) == "selector":
-                out.append(Finding("selector-policy-l7", ref(authn), self.name, "selector"))
-        for vs in self.a.resources("VirtualService", self.name):
-            features = P.vs_l7_features(vs) if P.serves_mesh(vs) else []
-            if features:
-                served = self.vs_served(vs)
-                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, ", ".join(features), served=served))
+                out.append(
+                    Finding("selector-policy-l7", ref(authn), self.name, "RequestAuthentication", effect="jwt-ignored")
+                )
+        for wasm in self.in_scope("WasmPlugin"):
+            # Only Envoy runs Wasm; a waypoint ignores selector-bound plugins (policyattachment.go: "waypoints never
+            # use selector"), so in ambient a WasmPlugin must name the waypoint or the Service with targetRefs.
+            binding = P.binding(wasm)
+            detail = str(wasm.spec.get("url") or "") or binding
+            out.append(Finding("wasm-needs-waypoint", ref(wasm), self.name, detail, served=self.target_served(wasm)))
+        out += self._virtual_services()
+        out += self._destination_rules()
+        out += self._mesh_routes()
+        out += self._identity_behind_waypoint(out)
+        return out
+
+    def _identity_behind_waypoint(self, found: list[Finding]) -> list[Finding]:
+        """L4 identity rules left on ztunnel stop seeing the callers once a waypoint carries the traffic.
+
+        istio.io docs ambient/usage/l4-policy, "Authorization policy attachment": "Traffic arriving at the destination
+        ztunnel will be coming from the waypoint's identity because waypoint proxies do not impersonate src identity";
+        with a waypoint, selector- and namespace-scoped policies see the waypoint as source. Applies where a waypoint
+        serves the namespace or will (it has waypoint needs). Policies naming a waypoint's or a gateway's account
+        (the bypass-deny policy, ingress-only rules: gateways reach pods directly) are what ztunnel should enforce.
+        """
+        waypoint_ahead = self.a.waypoints.serves_anything_in(self.name) or any(
+            f.code in WAYPOINT_CODES and not f.served for f in found
+        )
+        if not waypoint_ahead:
+            return []
+        reported = {f.resource for f in found if f.code == "l7-authz-needs-waypoint"}
+        direct = self._direct_callers()
+        out: list[Finding] = []
+        for policy in self.in_scope("AuthorizationPolicy"):
+            if ref(policy) in reported or P.binding(policy) == "targetRefs":
+                continue
+            fields, principals = P.authz_identity_rules(policy)
+            if not fields or (principals and all(_account(x) in direct for x in principals)):
+                continue
+            out.append(
+                Finding(
+                    "l7-authz-needs-waypoint",
+                    ref(policy),
+                    self.name,
+                    ", ".join(fields),
+                    effect="waypoint-identity",
+                    why="why-identity",
+                )
+            )
+        return out
+
+    def _direct_callers(self) -> set[str]:
+        if self._direct is None:
+            self._direct = direct_callers(self.a)
+        return self._direct
+
+    def _authorization(self, policy: Resource) -> list[Finding]:
+        attributes = P.authz_l7_attributes(policy)
+        binding = P.binding(policy)
+        if binding == "targetRefs":
+            served = self.target_served(policy)
+            if not attributes and served:
+                return []  # an L4 policy its waypoint enforces
+            detail = ", ".join(attributes) or "targetRefs"
+            effect = "" if served else "targetrefs-unserved"
+            why = "why-http" if attributes else ""
+            return [
+                Finding(
+                    "l7-authz-needs-waypoint", ref(policy), self.name, detail, served=served, effect=effect, why=why
+                )
+            ]
+        if not attributes:
+            return []  # ports, principals, namespaces, IP blocks: ztunnel enforces these at L4
+        effect = P.ztunnel_effect(policy)
+        out = [
+            Finding(
+                "l7-authz-needs-waypoint", ref(policy), self.name, ", ".join(attributes), effect=effect, why="why-http"
+            )
+        ]
+        if binding == "selector":
+            out.append(
+                Finding("selector-policy-l7", ref(policy), self.name, f"action {P.authz_action(policy)}", effect=effect)
+            )
+        return out
+
+    def _virtual_services(self) -> list[Finding]:
+        """VirtualServices for this namespace's hosts, from any namespace.
+
+        A waypoint applies only VirtualServices in the Service's namespace or its own (getVirtualServiceForWaypoint
+        in pilot/pkg/networking/core/listener_waypoint.go, since 1.24; 1.22-1.23 took any VirtualService its
+        Sidecar scope saw). The stricter rule is reported on older control planes too, marked as such: ambient's
+        production guidance is 1.24+, so the migration meets it on the upgrade. ztunnel applies none.
+        """
+        out: list[Finding] = []
+        older = "" if self.a.rule_applies((1, 24)) else fmt(self.a.version.newest) or ""
+        why = "vs-scope-older" if older else ""
+        for vs in self.a.snapshot.of_kind("VirtualService"):
+            if not P.serves_mesh(vs):
+                continue
+            features = self._features(vs)
+            if not features:
+                continue
+            raw = [str(x) for x in P.listed(vs.spec.get("hosts"))]
+            hosts = [h for h in (resolve_host(x, vs.meta.namespace) for x in raw) if h]
+            mine = [h for h in hosts if h.namespace == self.name]
+            what = ", ".join(features)
+            if vs.meta.namespace != self.name:
+                if not mine:
+                    continue
+                applied = [h for h in mine if self._waypoint_namespace(h) == vs.meta.namespace]
+                if len(applied) == len(mine):  # kept in the waypoint's own namespace: the waypoint applies it
+                    out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, what, served=True))
+                else:
+                    names = ", ".join(sorted({h.service or "*" for h in mine}))
+                    detail = f"hosts {names}: {what}"
+                    out.append(Finding("virtualservice-scope", ref(vs), self.name, detail, version=older, why=why))
+                continue
+            external = [x for x in raw if resolve_host(x, vs.meta.namespace) is None]
+            if mine or not raw:
+                served = (
+                    all(self._service_served(h) for h in mine)
+                    if mine
+                    else self.a.waypoints.serves_anything_in(self.name)
+                )
+                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, what, served=served))
+            if external:
+                # Egress routing the namespace's sidecars apply today; in ambient only a waypoint bound to the
+                # ServiceEntry (istio.io/use-waypoint on it) would, and ServiceEntries are not read: never served.
+                detail = f"hosts {_names(external)}: {what}"
+                out.append(Finding("l7-traffic-needs-waypoint", ref(vs), self.name, detail))
+            foreign = [h for h in hosts if h.namespace != self.name and self._waypoint_namespace(h) != self.name]
+            if foreign:
+                # Client side: this namespace's sidecars apply it to their calls today; once they are gone, only the
+                # destination's waypoint could, and it does not read VirtualServices kept here.
+                names = ", ".join(sorted({f"{h.service or '*'}.{h.namespace}" for h in foreign}))
+                detail = f"hosts {names}: {what}"
+                out.append(Finding("virtualservice-scope", ref(vs), self.name, detail, version=older, why=why))
+        return out
+
+    def _features(self, vs: Resource) -> list[str]:
+        """A VirtualService's Envoy-only features, worked out once for all namespaces."""
+        key = (vs.meta.namespace, vs.meta.name)
+        if key not in self._vs_features:
+            self._vs_features[key] = P.vs_l7_features(vs) if P.serves_mesh(vs) else []
+        return self._vs_features[key]
+
+    def _waypoint_namespace(self, host: Host) -> str:
+        wps = self.a.waypoints
+        wp = wps.for_service_name(host.namespace, host.service) if host.service else wps.for_namespace(host.namespace)
+        return wp.namespace if wp is not None else ""
+
+    def _destination_rules(self) -> list[Finding]:
+        """DestinationRule traffic policy for this namespace's hosts (a root-namespace one for `*.local` too)."""
+        out: list[Finding] = []
+        for dr in self.a.snapshot.of_kind("DestinationRule"):
+            features = destination_rule_features(dr)
+            host = resolve_host(str(dr.spec.get("host") or ""), dr.meta.namespace)
+            if host is None and dr.meta.namespace in (self.name, self.a.root):
+                # An external host: this namespace's sidecars originate TLS or pool connections for their own calls;
+                # ztunnel does neither and no waypoint of theirs carries egress (ServiceEntries are not read).
+                egress = features + destination_rule_tls_origination(dr)
+                if egress:
+                    detail = f"host {dr.spec.get('host')}: {', '.join(egress)}"
+                    out.append(Finding("l7-traffic-needs-waypoint", ref(dr), self.name, detail))
+                continue
+            if not features or host is None:
+                continue
+            if host.namespace != self.name and not (host.namespace == "*" and dr.meta.namespace == self.a.root):
+                continue
+            served = (
+                self._service_served(host)
+                if host.namespace == self.name
+                else self.a.waypoints.serves_all_services_in(self.name)
+            )
+            out.append(Finding("l7-traffic-needs-waypoint", ref(dr), self.name, ", ".join(features), served=served))
+        return out
+
+    def _mesh_routes(self) -> list[Finding]:
+        """GAMMA: HTTPRoute/GRPCRoute with a Service parentRef; sidecars apply it today, only a waypoint in ambient."""
+        out: list[Finding] = []
+        for kind in ("HTTPRoute", "GRPCRoute"):
+            for route in self.a.snapshot.of_kind(kind):
+                parents = [h for h in service_parents(route) if h.namespace == self.name]
+                if not parents:
+                    continue
+                served = all(self._service_served(h) for h in parents)
+                detail = (
+                    f"parentRef Service {', '.join(h.service for h in parents)}: {', '.join(route_features(route))}"
+                )
+                out.append(Finding("l7-traffic-needs-waypoint", ref(route), self.name, detail, served=served))
         return out
 
     def ambient_without_waypoint(self, l7: list[Finding]) -> list[Finding]:
-        """In an ambient namespace, L7 config no waypoint carries is silently not enforced (or denies all)."""
+        """In an ambient namespace, L7 config no waypoint carries is not applied as written right now."""
         if self.ns.mode != "ambient":
             return []
-        unserved: dict[str, list[str]] = {}
+        first: dict[str, Finding] = {}
+        details: dict[str, list[str]] = {}
         for f in l7:
-            if f.code in WAYPOINT_CODES and not f.served:
-                unserved.setdefault(f.resource, []).append(f.detail)
-            elif f.code == "selector-policy-l7":
-                unserved.setdefault(f.resource, []).append("bound by selector: waypoints ignore it")
+            if f.code not in WAYPOINT_CODES or f.served:
+                continue
+            first.setdefault(f.resource, f)
+            details.setdefault(f.resource, []).append(f.detail)
         return [
-            Finding("ambient-l7-without-waypoint", resource, self.name, "; ".join(details))
-            for resource, details in unserved.items()
+            Finding(
+                "ambient-l7-without-waypoint",
+                resource,
+                self.name,
+                "; ".join(dict.fromkeys(details[resource])),
+                effect=f.effect,
+                why=f.why if f.why == "why-identity" else self._why_unserved(f),
+            )
+            for resource, f in first.items()
         ]
+
+    def _why_unserved(self, f: Finding) -> str:
+        """The real cause (a finding_phrases.yaml key), so the text does not blame a missing waypoint where a
+        binding is the problem."""
+        if f.code == "virtualservice-scope":
+            return "why-vs-scope"
+        kind, _, where = f.resource.partition(" ")
+        ns, _, name = where.partition("/")
+        resource = next((r for r in self.a.resources(kind, ns) if r.meta.name == name), None)
+        binding = P.binding(resource) if resource is not None and kind not in TRAFFIC_KINDS else "targetRefs"
+        if binding == "selector":
+            return "why-selector"
+        if binding == "namespace":
+            return "why-no-targetrefs" if self.a.waypoints.serves_anything_in(self.name) else "why-no-waypoint"
+        return "why-no-waypoint"
 
     def pods(self) -> list[Finding]:
         host: dict[str, int] = {}
@@ -257,21 +491,136 @@ class NamespaceRules:
         ]
 
     def sidecar_resources(self) -> list[Finding]:
-        return [
-            Finding("sidecar-resource-ignored", ref(s), self.name, f"namespace mode {self.ns.mode}")
-            for s in self.a.resources("Sidecar", self.name)
-        ]
+        """Sidecar resources of the namespace, and a root-namespace one without workloadSelector: the mesh-wide
+        default every sidecar in this namespace without its own Sidecar uses (ztunnel and waypoints use none)."""
+        own = self.a.resources("Sidecar", self.name)
+        out = [Finding("sidecar-resource-ignored", ref(s), self.name, _sidecar_detail(s)) for s in own]
+        if self.name != self.a.root and not any(not P.selector_labels(s) for s in own):
+            out += [
+                Finding("sidecar-resource-ignored", ref(s), self.name, _sidecar_detail(s), why="root-sidecar")
+                for s in self.a.resources("Sidecar", self.a.root)
+                if not P.selector_labels(s)
+            ]
+        return out
 
     def telemetry(self) -> list[Finding]:
+        """Only sidecars produce per-pod L7 telemetry: nothing is lost where no pod runs one."""
         sidecars = sum(1 for p in self.ns.workload_pods if p.mode == "sidecar")
-        if self.ns.mode not in ("sidecar", "mixed") and not sidecars:
+        if not sidecars:
             return []
         return [Finding("telemetry-detail-loss", f"Namespace {self.name}", self.name, count=sidecars)]
+
+    def network_policies(self) -> list[Finding]:
+        """Ingress NetworkPolicies that isolate workload pods without admitting HBONE (15008): once enrolled, every
+        mesh connection to them is dropped by the CNI (cluster/analysis/networkpolicy.py)."""
+        policies = self.a.resources("NetworkPolicy", self.name)
+        if not policies:
+            return []
+        blocked: dict[tuple[str, ...], list[str]] = {}
+        for p in self.ns.workload_pods:
+            found = isolation(policies, p.pod.meta.labels)
+            if found is not None and not found.admits_hbone:
+                blocked.setdefault(found.policies, []).append(p.workload_ref.split(" ", 1)[1])
+        return [
+            Finding(
+                "networkpolicy-blocks-hbone",
+                f"NetworkPolicy {self.name}/{names[0]}",
+                self.name,
+                _names(workloads),
+                count=len(workloads),
+            )
+            for names, workloads in blocked.items()
+        ]
+
+    def topology(self) -> list[Finding]:
+        """VM workloads (WorkloadEntry/WorkloadGroup) in the namespace: ambient has no VM support."""
+        out: list[Finding] = []
+        for kind in ("WorkloadGroup", "WorkloadEntry"):
+            for r in self.a.resources(kind, self.name):
+                if kind == "WorkloadEntry" and r.meta.labels.get("istio.io/autoRegistrationGroup"):
+                    continue  # created by its WorkloadGroup: one finding for the group
+                out.append(Finding("unsupported-topology", ref(r), self.name, kind, why="topology-vm"))
+        return out
+
+    def waypoint_usable(self) -> list[Finding]:
+        """Labels naming a waypoint that cannot serve (istiod's WaypointBound reasons, computed from the objects)."""
+        return [
+            Finding("waypoint-not-usable", target, self.name, f"{found.wanted[0]}/{found.wanted[1]}", why=found.problem)
+            for target, found in self.a.waypoints.unusable(self.name, [p.pod for p in self.ns.pods])
+            if found.wanted is not None
+        ]
+
+    def istiod_status(self) -> list[Finding]:
+        """istiod's own verdicts where it writes them (cluster/analysis/istiod.py)."""
+        policies = [r for kind in ISTIOD_POLICY_KINDS for r in self.in_scope(kind)]
+        services = self.a.waypoints.services_in.get(self.name, [])
+        return [
+            Finding("istiod-rejected-policy", resource, self.name, condition_text(c))
+            for resource, c in not_applied(policies, services)
+        ]
+
+
+TRAFFIC_KINDS = frozenset({"VirtualService", "DestinationRule", "HTTPRoute", "GRPCRoute"})
+BYPASS_CODES = frozenset({"l7-authz-needs-waypoint", "request-authn-needs-waypoint", "wasm-needs-waypoint"})
+
+
+def _account(principal: str) -> str:
+    """ "cluster.local/ns/shop/sa/web" -> "shop/web" ("" when it is not a SPIFFE-style principal)."""
+    parts = principal.split("/")
+    return f"{parts[-3]}/{parts[-1]}" if len(parts) >= 4 and parts[-4] == "ns" and parts[-2] == "sa" else ""
+
+
+def _sidecar_detail(sidecar: Resource) -> str:
+    outbound = sidecar.spec.get("outboundTrafficPolicy")
+    mode = outbound.get("mode") if isinstance(outbound, dict) else None
+    return f"outboundTrafficPolicy {mode}" if mode else "egress/ingress scoping"
+
+
+def direct_callers(analysis: Analysis) -> set[str]:
+    """Service accounts ("ns/sa") of waypoints and gateways: their traffic reaches pods without a waypoint."""
+    accounts = {f"{w.namespace}/{sa}" for w in analysis.waypoints.by_key.values() for sa in w.service_accounts}
+    accounts |= {f"{w.namespace}/{w.name}" for w in analysis.waypoints.by_key.values()}  # istioctl's default account
+    for view in analysis.namespaces.values():
+        accounts |= {f"{p.pod.meta.namespace}/{p.pod.service_account}" for p in view.pods if p.role == "gateway"}
+    return accounts
+
+
+def namespaces_with_workloads(analysis: Analysis) -> set[str]:
+    """Namespaces with workload pods (any phase) or Deployments: only these get findings. One pass over the pods."""
+    found = {ns.name for ns in analysis.namespaces.values() if ns.workload_pods}
+    found |= {
+        p.meta.namespace for p in analysis.snapshot.pods if p.meta.namespace not in found and pod_role(p) == "workload"
+    }  # pods that are not running (Pending, crash-looping) still make a namespace worth checking
+    found |= {
+        w.meta.namespace
+        for w in analysis.snapshot.workloads
+        if w.kind == "Deployment" and L.GATEWAY_NAME not in w.template_labels
+    }
+    return found
+
+
+def bypass_rules(analysis: Analysis, with_workloads: list[NamespaceView]) -> None:
+    """Partial migration: callers still on sidecars send HBONE straight to the destination's ztunnel and skip its
+    waypoint (istio.io docs ambient/migrate/before-you-begin: "traffic from those workloads bypasses waypoints
+    entirely"), so the waypoint's L7 policy is not applied to them."""
+    sidecar_namespaces = {ns.name: ns for ns in with_workloads if any(p.mode == "sidecar" for p in ns.workload_pods)}
+    for ns in with_workloads:
+        if not any(f.code in BYPASS_CODES for f in ns.findings):
+            continue
+        callers = sorted(n for n in sidecar_namespaces if n != ns.name)
+        if not callers:
+            continue
+        ns.findings.append(
+            Finding(
+                "sidecar-callers-bypass-waypoint", f"Namespace {ns.name}", ns.name, _names(callers), count=len(callers)
+            )
+        )
 
 
 def _waypoint_needs(analysis: Analysis, waypoint: Waypoint, users: list[str], l7: dict[str, list[Finding]]) -> bool:
     for ns in users:
-        if any(f.code in WAYPOINT_CODES for f in l7.get(ns, [])):
+        # A policy that breaks because of the waypoint (identity rules) is no reason to keep it.
+        if any(f.code in WAYPOINT_CODES and f.why != "why-identity" for f in l7.get(ns, [])):
             return True
         for kind in ("AuthorizationPolicy", "RequestAuthentication", "WasmPlugin", "Telemetry"):
             for r in analysis.resources(kind, ns):
@@ -283,20 +632,22 @@ def _waypoint_needs(analysis: Analysis, waypoint: Waypoint, users: list[str], l7
         # Gateway API mesh routes (parentRefs to a Service or to the waypoint), once the reader lists them.
         for kind in ("HTTPRoute", "GRPCRoute"):
             for route in analysis.resources(kind, ns):
-                parents = [p for p in route.spec.get("parentRefs") or [] if isinstance(p, dict)]
+                parents = [p for p in P.listed(route.spec.get("parentRefs")) if isinstance(p, dict)]
                 if any(p.get("kind") == "Service" or p.get("name") == waypoint.name for p in parents):
                     return True
     return False
 
 
 def waypoint_rules(analysis: Analysis, l7: dict[str, list[Finding]]) -> None:
+    wps = analysis.waypoints
+    used = {
+        other.name: {w.key for w in wps.used_by(other.name, [p.pod for p in other.pods])}
+        for other in analysis.namespaces.values()
+        if wps.by_key
+    }
     for ns in analysis.candidates:
-        for wp in analysis.waypoints.in_namespace(ns.name):
-            users = [
-                other.name
-                for other in analysis.namespaces.values()
-                if wp in analysis.waypoints.used_by(other.name, [p.pod for p in other.pods])
-            ]
+        for wp in wps.in_namespace(ns.name):
+            users = [name for name, keys in used.items() if wp.key in keys]
             if not _waypoint_needs(analysis, wp, sorted({ns.name, *users}), l7):
                 detail = f"used by: {', '.join(users)}" if users else "nothing opts in with istio.io/use-waypoint"
                 ns.findings.append(Finding("waypoint-without-l7-need", f"Gateway {wp.key}", ns.name, detail))
@@ -322,6 +673,8 @@ def cluster_rules(analysis: Analysis) -> list[Finding]:
     for cni in detect_cni(analysis.snapshot.workloads):
         w = cni.workload
         out.append(Finding("cni-compatibility", f"DaemonSet {w.meta.namespace}/{w.meta.name}", detail=cni.name))
+    for topo in cluster_topologies(analysis.snapshot, analysis.root):
+        out.append(Finding("unsupported-topology", topo.resource, detail=topo.detail, why=topo.why))
     return sorted(out, key=sort_key)
 
 
@@ -329,22 +682,31 @@ def apply_rules(analysis: Analysis) -> None:
     analysis.cluster_findings = cluster_rules(analysis)
     cluster_blocked = any(f.severity == "blocker" for f in analysis.cluster_findings)
     l7: dict[str, list[Finding]] = {}
-    for ns in analysis.candidates:
-        rules = NamespaceRules(analysis, ns)
+    occupied = namespaces_with_workloads(analysis)
+    with_workloads = [ns for ns in analysis.candidates if ns.name in occupied]
+    direct = direct_callers(analysis)
+    vs_features: dict[tuple[str, str], list[str]] = {}  # shared by every namespace's rules
+    for ns in with_workloads:  # a namespace without workloads has nothing to break: no findings
+        rules = NamespaceRules(analysis, ns, direct, vs_features)
         found = rules.l7_policies()
         l7[ns.name] = found
         ns.findings = [
             *rules.control_plane(),
+            *rules.topology(),
+            *rules.network_policies(),
             *rules.envoy_filters(),
             *rules.mtls_disable(),
             *found,
             *rules.ambient_without_waypoint(found),
+            *rules.waypoint_usable(),
+            *rules.istiod_status(),
             *rules.pods(),
             *rules.labels(),
             *rules.strict_unmeshed(),
             *rules.sidecar_resources(),
             *rules.telemetry(),
         ]
+    bypass_rules(analysis, with_workloads)
     waypoint_rules(analysis, l7)
 
     for ns in analysis.candidates:

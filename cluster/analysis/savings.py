@@ -4,12 +4,17 @@ Sidecars: each istio-proxy's own requests where set, else the seed's observed +8
 (reported as such). Ambient: one ztunnel per node at the cluster's ztunnel DaemonSet requests, else
 the Helm chart default (200m / 512Mi), plus each waypoint at its pods' requests, else the chart
 default (100m / 128Mi), plus one default waypoint per namespace that needs one and has none.
+
+Two answers: the from-scratch total (`ambient`, `saving_percent`: everything ambient needs, as if nothing
+ran yet) and the marginal one (`marginal`: what moving the remaining sidecars saves, positive = saved),
+where a ztunnel DaemonSet and waypoints that already run are paid for and only new waypoints (and
+ztunnels, where none runs yet) count against the sidecars removed.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cluster.analysis import labels as L
 from cluster.analysis.model import Analysis, NamespaceView
@@ -80,17 +85,45 @@ class Savings:
     ztunnel_basis: str  # "requests" or "helm-default"
     ztunnel_each: tuple[float, float]
     waypoints_new: int
+    added: Cost = field(default_factory=Cost)
+    """What the move adds: new waypoints, and ztunnels where none runs yet."""
+    ztunnel_running: bool = False
 
     @property
     def saving_percent(self) -> float:
-        if self.sidecar.memory_mib <= 0:
-            return 0.0
-        return round((self.sidecar.memory_mib - self.ambient.memory_mib) / self.sidecar.memory_mib * 100, 1)
+        return _percent(self.sidecar.memory_mib, self.ambient.memory_mib)
+
+    @property
+    def marginal(self) -> Cost:
+        """Moving the remaining sidecars: the sidecars' requests freed minus what the move adds (positive = saved)."""
+        return Cost(self.sidecar.cpu_m - self.added.cpu_m, self.sidecar.memory_mib - self.added.memory_mib)
+
+    @property
+    def marginal_percent(self) -> float:
+        return _percent(self.sidecar.memory_mib, self.added.memory_mib)
+
+
+def _percent(before: float, after: float) -> float:
+    """Share of `before` saved by going to `after`; 0 when there is nothing to compare with."""
+    if before <= 0:
+        return 0.0
+    return round((before - after) / before * 100, 1)
+
+
+def _is_ztunnel(name: str, labels: dict[str, str]) -> bool:
+    return name == "ztunnel" or labels.get("app") == "ztunnel"
+
+
+def _ztunnel_running(analysis: Analysis) -> bool:
+    """A ztunnel DaemonSet, or ztunnel pods: its cost is already paid, whatever the migration does."""
+    if any(w.kind == "DaemonSet" and _is_ztunnel(w.meta.name, w.template_labels) for w in analysis.snapshot.workloads):
+        return True
+    return any(p.meta.labels.get("app") == "ztunnel" for p in analysis.snapshot.pods)
 
 
 def _ztunnel(analysis: Analysis) -> tuple[tuple[float, float], str]:
     for w in analysis.snapshot.workloads:
-        if w.kind == "DaemonSet" and (w.meta.name == "ztunnel" or w.template_labels.get("app") == "ztunnel"):
+        if w.kind == "DaemonSet" and _is_ztunnel(w.meta.name, w.template_labels):
             c = next(
                 (c for c in w.containers if c.name == L.PROXY_CONTAINER), w.containers[0] if w.containers else None
             )
@@ -127,4 +160,9 @@ def savings(analysis: Analysis, scope: list[NamespaceView]) -> Savings:
             ambient.add(cpu, mem)
     new = sum(1 for ns in scope if ns.verdict == "needs-waypoint")
     ambient.add(HELM_WAYPOINT[0] * new, HELM_WAYPOINT[1] * new)
-    return Savings(pods, node_count, len(waypoints) + new, sidecar, ambient, read, basis, each, new)
+    running = _ztunnel_running(analysis)
+    added = Cost(HELM_WAYPOINT[0] * new, HELM_WAYPOINT[1] * new)
+    if not running and pods:  # ztunnel must be installed first: one per node (a DaemonSet), whatever the scope
+        all_nodes = len(analysis.snapshot.nodes) or node_count
+        added.add(each[0] * all_nodes, each[1] * all_nodes)
+    return Savings(pods, node_count, len(waypoints) + new, sidecar, ambient, read, basis, each, new, added, running)
