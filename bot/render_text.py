@@ -110,7 +110,7 @@ RECORD_CELL = 2
 
 
 SENTENCE_END = tuple(".:!?)|")
-LINE_START = re.compile(r"^\s*([-*+•▸→|#>]|\d+[.)]\s|\*\*|[^\w\s`(\[])")
+LINE_START = re.compile(r"^\s*([-*+•▸→|#>]|\d+[.)]\s|\*\*|[\w./-]+:\s|[^\w\s`(\[])")
 
 
 def keep_line_breaks(text: str) -> str:
@@ -118,7 +118,7 @@ def keep_line_breaks(text: str) -> str:
 
     The handlers put one item or sentence per line and mean a new line (as Slack shows it); the
     knowledge files also wrap long sentences over several source lines. A line that ends a sentence,
-    or is followed by a marker (`•`, `**label:**`), ends with a hard break; any other joins the next.
+    or is followed by a marker (`•`, `**label:**`, `label: `), ends with a hard break; any other joins the next.
     """
     lines = text.split("\n")
     out: list[str] = []

@@ -229,3 +229,13 @@ def test_rich_is_not_imported_for_json_and_costs_little() -> None:
     assert done.returncode == 0, done.stderr
     seconds = float(done.stdout.strip().splitlines()[-1])
     assert seconds < 0.25  # measured about 0.06 s of CPU; the budget of a whole `ask` is 0.5 s
+
+
+def test_line_breaks_the_author_meant_are_kept_and_wrapped_sentences_joined() -> None:
+    from bot.render_text import keep_line_breaks
+
+    items = "pricing: AuthorizationPolicy a: ZtunnelAccepted=False\npricing: Service b: WaypointBound=False"
+    assert keep_line_breaks(items).split("\n")[0].endswith("  ")  # one item per line
+    wrapped = "Also undo the ambient-only pieces if you\nadded them, then restart."
+    assert keep_line_breaks(wrapped) == wrapped  # a sentence wrapped in the source joins
+    assert keep_line_breaks("First sentence.\nSecond one.").startswith("First sentence.  \n")
