@@ -19,7 +19,7 @@ from handlers.registry import COMMANDS
 from handlers.reply import Reply, Section, Table, error_reply
 from knowledge import Language
 
-RUNTIME = ("demo", "serve", "scheduler", "version", "completion")
+RUNTIME = ("demo", "serve", "scheduler", "collect", "version", "completion")
 """Commands of the terminal and the runtime, not handlers: their texts are `cli.<name>.summary` / `.example`."""
 SHELLS = ("bash", "zsh")
 FILE_OPTIONS = frozenset({"from_file", "kubeconfig", "config_file"})
