@@ -10,7 +10,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bot import cli_conventions
 from bot.audit import audit_log, store_at, store_sink
+from bot.cli_state import with_store_note
 from bot.config import Settings, SettingsError, load_settings
 from bot.render_text import render_json, render_text
 from handlers import COMMANDS, Command, Context, Pipeline, Reply
@@ -30,7 +32,13 @@ EXIT_CONFIG = 3
 
 def _output_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--output", "-o", choices=["text", "json"], default="text", help="output format")
+    parent.add_argument(
+        "--output",
+        "-o",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="output format (markdown: a report for a pull-request comment)",
+    )
     parent.add_argument("--lang", choices=["en", "ko"], default=None, help="answer language")
     return parent
 
@@ -86,7 +94,10 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, set[
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     output, cluster = _output_options(), cluster_options()
     own_namespace = cluster_options(namespaces=False)  # for a command with its own -n (traffic: one destination)
-    for cmd in [COMMANDS[only]] if only is not None and only in COMMANDS else COMMANDS.values():
+    # `help` (the command that answers the unknown) describes every command: it gets them all.
+    one = only is not None and only in COMMANDS and not COMMANDS[only].answers_unknown
+    chosen = [COMMANDS[only]] if one and only is not None else None
+    for cmd in chosen or COMMANDS.values():
         source = own_namespace if _declares(cmd, "-n") else cluster
         parents = [output, source] if cmd.reads_cluster or cmd.cluster_optional else [output]
         sub = commands.add_parser(cmd.name, parents=parents, help=cmd.summary_en, description=cmd.summary_en)
@@ -94,6 +105,8 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, set[
     from bot import extra_commands
 
     extra_commands.register(commands, output, cluster)
+    cli_conventions.register(commands)
+    cli_conventions.finish(parser, overview=chosen is None)
     return parser, set(commands.choices)
 
 
@@ -123,7 +136,11 @@ def has_cluster_source(settings: Settings) -> bool:
 
 
 def context_for(
-    settings: Settings, *, reads_cluster: bool, read_cluster: Callable[[], Snapshot] | None = None
+    settings: Settings,
+    *,
+    reads_cluster: bool,
+    read_cluster: Callable[[], Snapshot] | None = None,
+    language_pinned: bool = False,
 ) -> Context:
     traffic = None
     if reads_cluster:  # imported only then: the readers and their metrics cost a knowledge answer ~0.1 s
@@ -139,6 +156,7 @@ def context_for(
         kb=default_knowledge(),
         read_cluster=read_cluster,
         language=settings.language,
+        language_pinned=language_pinned,
         root_namespace=settings.root_namespace,
         kernel_min=settings.kernel_min,
         traffic=traffic,
@@ -166,7 +184,12 @@ def run_command(
     MESHBOT_DATABASE_URL names one (a reading command does not create a database just to log itself).
     """
     reads = cmd.reads_cluster or (cmd.cluster_optional and has_cluster_source(settings))
-    ctx = context_for(settings, reads_cluster=reads, read_cluster=read_cluster)
+    ctx = context_for(
+        settings,
+        reads_cluster=reads,
+        read_cluster=read_cluster,
+        language_pinned=getattr(parsed, "lang", None) is not None,
+    )
     if cmd.uses_store:  # the bot's own store and Slack poster
         from bot import extra_commands
 
@@ -179,9 +202,23 @@ def run_command(
     return Pipeline(policy=None, audit_sinks=sinks).execute(cmd.name, cmd.model_from(parsed), ctx)
 
 
-def emit(reply: Reply, output: str) -> int:
-    text = render_json(reply) if output == "json" else render_text(reply)
-    (sys.stderr if reply.error and output == "text" else sys.stdout).write(text)
+def emit(reply: Reply, output: str, args: argparse.Namespace | None = None) -> int:
+    """Write the reply in the asked format; text goes to stderr when it is an error."""
+    stream = sys.stderr if reply.error and output != "json" else sys.stdout
+    if output == "json":
+        from bot.cli_state import block_kit_json
+
+        text = block_kit_json(reply) or render_json(reply)
+    elif output == "markdown":
+        from bot.render_markdown import render_markdown
+
+        text = render_markdown(reply)
+    else:
+        from bot.terminal import source_args, terminal_for
+
+        sources = source_args(args, cluster_options()) if args is not None else ()
+        text = render_text(reply, terminal_for(stream, sources=sources))
+    stream.write(text)
     return reply.exit_code
 
 
@@ -197,8 +234,20 @@ def run_on_clusters(cmd: Command, args: argparse.Namespace, settings: Settings, 
         sys.stdout.write(json.dumps([r.data for r in replies], indent=2, ensure_ascii=False) + "\n")
     else:
         for reply in replies:
-            emit(reply, args.output)
+            emit(reply, args.output, args)
     return max(r.exit_code for r in replies)
+
+
+def show_help(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    """`help`: the command list with the terminal's own commands; `help TOPIC`: all of TOPIC's flags."""
+    lang = settings.language
+    if args.topic is None:
+        reply = run_command(COMMANDS["help"], args, settings)
+        return emit(cli_conventions.with_runtime_commands(reply, lang), args.output, args)
+    if args.topic not in cli_conventions.subparsers(parser).choices:
+        return emit(cli_conventions.unknown_topic(parser, args.topic, lang), args.output, args)
+    sys.stdout.write(cli_conventions.command_help(parser, args.topic, lang))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = settings_from(args, words)
+        if args.command == "help":
+            return show_help(parser, args, settings)
         if args.command in COMMANDS:
             cmd = COMMANDS[args.command]
             if getattr(args, "all_namespaces", False) and isinstance(getattr(args, "namespace", None), list):
@@ -225,8 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 clusters = reader_for(settings, progress=terminal_progress())
                 if len(clusters) > 1:
                     return run_on_clusters(cmd, args, settings, clusters)
-                return emit(run_command(cmd, args, settings, clusters), args.output)
-            return emit(run_command(cmd, args, settings), args.output)
+                reply = run_command(cmd, args, settings, clusters)
+            else:
+                reply = run_command(cmd, args, settings)
+            return emit(with_store_note(args.command, args, reply, settings), args.output, args)
         code: int = args.run(args, settings)
         return code
     except (SettingsError, KnowledgeError) as exc:

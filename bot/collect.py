@@ -34,8 +34,7 @@ def register(commands: Any, cluster: argparse.ArgumentParser) -> None:
     collect = commands.add_parser(
         "collect",
         parents=[cluster],
-        help="write a complete dump of every kind meshbot reads, with a manifest of what was read",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        help=msg("cli.collect.summary", "en"),
     )
     collect.add_argument(
         "-o",

@@ -17,10 +17,19 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE_ENV = "MESHBOT_CONFIG_FILE"
-DEFAULT_DATABASE = "sqlite:///meshbot.sqlite"
 OPERATOR_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])?$", re.I)
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def default_database_url() -> str:
+    """SQLite in the user's data directory (~/.local/share/meshbot on Linux), never the working directory.
+
+    The container image and the chart set MESHBOT_DATABASE_URL (a volume, or PostgreSQL) instead.
+    """
+    from platformdirs import user_data_path
+
+    return f"sqlite:///{user_data_path('meshbot', appauthor=False) / 'meshbot.sqlite'}"
 
 
 class SettingsError(Exception):
@@ -34,7 +43,7 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="MESHBOT_SLACK_API_URL")
-    database_url: str = Field(default=DEFAULT_DATABASE, validation_alias="MESHBOT_DATABASE_URL")
+    database_url: str = Field(default_factory=default_database_url, validation_alias="MESHBOT_DATABASE_URL")
     command: str = Field(default="/mesh", validation_alias="MESHBOT_COMMAND")
     kubeconfig: Path | None = Field(default=None, validation_alias="MESHBOT_KUBECONFIG")
     context: str | None = Field(default=None, validation_alias="MESHBOT_CONTEXT")

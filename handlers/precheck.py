@@ -12,11 +12,14 @@ from cluster.analysis.version import fmt
 from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text
 from handlers.context import Context
 from handlers.messages import msg
+from handlers.precheck_summary import summary_section
 from handlers.registry import Args, command, option
-from handlers.reply import Action, Reply, Section
+from handlers.reply import Action, Reply, Section, Severity
 from handlers.traffic_common import finish_observed, notes_section, plaintext_finding, start_observed
 
 EXIT_VERDICT = 1
+VERDICT_TONE: dict[str, Severity] = {"blocked": "blocker", "needs-waypoint": "waypoint", "unknown": "warning"}
+"""How a surface marks a namespace's row (the terminal colours it)."""
 MAX_PLAN_BUTTONS = 5
 
 
@@ -46,6 +49,7 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         return found
     a, lang = found.analysis, ctx.language
     rows: list[list[str]] = []
+    tones: list[Severity | None] = []
     items: list[dict[str, Any]] = []
     findings = list(a.cluster_findings)
     observed = finish_observed(observing, ctx)
@@ -70,10 +74,15 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         served = sum(1 for f in ns_findings if f.severity == "waypoint" and f.served)
         waypoint = str(by["waypoint"] - served) + (msg("precheck.served", lang, count=served) if served else "")
         rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), waypoint, str(by["warning"])])
+        tones.append(VERDICT_TONE.get(ns.verdict))
         findings += ns_findings
     notes, source = source_notes(a, ctx)
     notes += notes_section(observed, ctx)
-    sections = [*notes, Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx))]
+    sections = [
+        *notes,
+        summary_section(found.namespaces, a.cluster_findings, lang),
+        Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx)),
+    ]
     istiod_lines = [
         msg("precheck.istiod_line", lang, namespace=item["name"], **v)
         for item in items
@@ -83,7 +92,7 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
     if istiod_lines:
         sections.append(Section(heading=msg("precheck.istiod", lang), text="\n".join(istiod_lines)))
     sections.append(
-        Section(table=table("precheck.columns", ctx, rows))
+        Section(table=table("precheck.columns", ctx, rows).model_copy(update={"row_severity": tones}))
         if rows
         else Section(text=msg("precheck.no_candidates", lang))
     )

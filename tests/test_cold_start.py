@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cli import main
 from handlers import COMMANDS
 from handlers.registry import Command, Commands
 from knowledge import default
@@ -120,6 +121,11 @@ def test_the_terminal_builds_only_the_parser_of_the_command_it_runs() -> None:
     assert "handlers.digest" not in modules
     modules = loaded_after("from bot.cli import main\nassert main(['no-such-command']) == 2")
     assert "handlers.digest" in modules  # the whole help, as before
+
+
+def test_help_on_the_terminal_still_knows_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["help", "digest"]) == 0  # `help TOPIC` reads the topic's own parser
+    assert "--channel" in capsys.readouterr().out
 
 
 @settings(max_examples=60, deadline=None)
