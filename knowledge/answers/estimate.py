@@ -61,11 +61,11 @@ def _range(figure: Figure) -> tuple[float, float]:
     return _base(figure, min(numbers)), _base(figure, max(numbers))
 
 
-def _figure(units: list[Unit], component: str, per: str, resource: str, basis: str) -> Unit | None:
+def _figure(units: list[Unit], component: str, per: str, resource: str, basis: str) -> tuple[Unit, Figure] | None:
     for unit in units:
-        f = unit.figure
-        if f and f.component == component and f.per == per and f.resource == resource and f.basis == basis:
-            return unit
+        for f in unit.figures():
+            if f.component == component and f.per == per and f.resource == resource and f.basis == basis:
+                return unit, f
     return None
 
 
@@ -118,10 +118,11 @@ def estimate(
                 workings = []
                 for component, counted, per in components:
                     n = counts[counted]
-                    unit = _figure(units, component, per, resource, basis)
-                    if unit is None or unit.figure is None or n == 0:
+                    found = _figure(units, component, per, resource, basis)
+                    if found is None or n == 0:
                         continue
-                    lo, hi = _range(unit.figure)
+                    unit, figure = found
+                    lo, hi = _range(figure)
                     low, high = low + lo * n, high + hi * n
                     workings.append(
                         f"{n:,} {COUNT_LABEL[counted][language]} × {_each(lo, hi, resource, basis)} ({component})"
