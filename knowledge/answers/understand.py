@@ -111,7 +111,7 @@ class Question:
 
 
 def kinds_of(text: str) -> tuple[str, ...]:
-    return tuple(kind for kind, pattern in compiled().kinds if pattern.search(text))
+    return tuple(dict.fromkeys(kind for kind, pattern in compiled().kinds if pattern.search(text)))
 
 
 def numbers_of(text: str) -> dict[str, int]:
