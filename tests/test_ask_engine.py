@@ -48,6 +48,8 @@ def test_sources_name_the_guide_section_or_upstream_page() -> None:
         ("1000파드/10노드면", {"pods": 1000, "nodes": 10}),
         ("노드 10개에 노드당 파드 40개씩", {"pods": 400, "nodes": 10}),
         ("3 waypoints and 2k pods", {"pods": 2000, "waypoints": 3}),
+        ("파드 500개 노드 20대", {"pods": 500, "nodes": 20}),  # the 500 is the pods', not the nodes'
+        ("350 sidecar pods at chart defaults", {"pods": 350}),
     ],
 )
 def test_numbers_are_read_from_the_question(text: str, expected: dict[str, int]) -> None:
@@ -60,6 +62,25 @@ def test_a_resource_estimate_is_computed_on_both_bases() -> None:
     assert "320,000 MB" in answer and "2,000 MB" in answer
     assert "512,000 Mi" in answer and "20,480 Mi" in answer
     assert "observed" in answer and "request" in answer  # each total says which basis it is
+
+
+def test_an_estimate_computes_cpu_beside_memory() -> None:
+    answer = str(ask("4 waypoints with chart defaults - total requests and limits?")["answer"])
+    # chart defaults per waypoint: requests 128 Mi / 100m, limits 1 Gi / 2 CPUs
+    assert "512 Mi" in answer and "400m" in answer
+    assert "4,096 Mi" in answer and "8,000m" in answer
+
+
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        ("사이드카 없이 mTLS 가능해?", "예"),  # not PeerAuthentication DISABLE's "아니요"
+        ("can we get mTLS without any sidecars?", "Yes"),
+        ("ztunnel이 HTTP 헤더 보고 라우팅해줘?", "아니요"),
+    ],
+)
+def test_a_yes_no_answer_is_about_the_asked_subject(question: str, opening: str) -> None:
+    assert str(ask(question)["answer"]).startswith(opening)
 
 
 def test_two_questions_in_one_message_are_both_answered() -> None:

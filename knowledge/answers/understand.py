@@ -72,7 +72,11 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
 @cache
 def compiled() -> Compiled:
     data = ScopeData.model_validate(yaml_load(DATA.read_text(encoding="utf-8")))
-    number = r"(\d+(?:[.,]\d+)*)\s*(k|천|만)?\s*(?:개의?|대의?|개 ?정도의?)?\s*"
+    # "350 sidecar pods", "200개 사이드카 파드": a mode word may sit between the number and the thing counted.
+    number = (
+        r"(\d+(?:[.,]\d+)*)\s*(k|천|만)?\s*(?:개의?|대의?|개 ?정도의?)?\s*"
+        r"(?:(?:sidecar|ambient|meshed|injected|istio|worker|사이드카|앰비언트|워커)\s*)?"
+    )
     return Compiled(
         kinds=[(cue.kind, _any(cue.patterns)) for cue in data.kinds],
         greeting=_any(data.greetings),
@@ -117,12 +121,18 @@ def kinds_of(text: str) -> tuple[str, ...]:
 def numbers_of(text: str) -> dict[str, int]:
     found: dict[str, int] = {}
     c = compiled()
-    for name, pattern in [*c.quantities, *c.quantities_after]:
+    # The word-first form ("파드 500개") is read first: in "파드 500개 노드 20대" the 500 belongs to the
+    # pods, not to the nodes that follow it, so a number already read is not read again.
+    taken: list[tuple[int, int]] = []
+    for name, pattern in [*c.quantities_after, *c.quantities]:
         if name in found:
             continue
-        match = pattern.search(text)
+        match = next(
+            (m for m in pattern.finditer(text) if not any(a < m.end(1) and m.start(1) < b for a, b in taken)), None
+        )
         if match is None:
             continue
+        taken.append(match.span(1))
         value = float(match.group(1).replace(",", ""))
         scale = {"k": 1000, "천": 1000, "만": 10000}.get((match.group(2) or "").lower(), 1)
         found[name] = int(value * scale)
