@@ -369,7 +369,6 @@ class Unit(Strict):
                     raise ValueError(f"claim.{language} must state the figure's number {missing[0]}")
         return self
 
-
     def figures(self) -> list[Figure]:
         """Every figure the claim states: `figure` first, then `more_figures`."""
         return [self.figure, *self.more_figures] if self.figure is not None else []
