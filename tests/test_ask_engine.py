@@ -139,6 +139,9 @@ def test_clear_non_istio_subjects_are_refused(question: str) -> None:
         "is it safe to run both modes in one cluster?",
         "HBONE 포트 방화벽 열어야 함?",
         "migrate namespace to sidecarless mode",
+        "allowedRoutes 설정은 뭐 하는 거야?",  # a unit term that is the mesh's own identifier
+        "unknown command tls-check, what replaced it?",
+        "different teams want different modes, is that ok?",
     ],
 )
 def test_mesh_questions_without_the_word_istio_are_answered(question: str) -> None:

@@ -120,6 +120,7 @@ class Engine:
         # The subject of each yes/no unit: the vocabulary words of its first term (None when the term
         # is not in the vocabulary, so nothing can be said about whether a question names it).
         self.subjects = [self._subject(unit) for unit in self.units]
+        self.identifiers = u.identifiers_pattern([term for unit in self.units for term in unit.terms])
         self.no_verdict = np.array([unit.kind in ("command", "steps") for unit in self.units], dtype=np.bool_)
 
     def _subject(self, unit: Unit) -> frozenset[str] | None:
@@ -149,7 +150,8 @@ class Engine:
         return [(self.units[i], float(scores[i])) for i in order if scores[i] > 0]
 
     def in_domain(self, text: str, search: SearchResult, mesh_context: bool) -> bool:
-        return search.found or mesh_context or u.in_scope_without_istio(text)
+        named = self.identifiers is not None and self.identifiers.search(text) is not None
+        return search.found or mesh_context or u.in_scope_without_istio(text) or named
 
     def answer(
         self, text: str, *, names: Names | None = None, mesh_context: bool = False, several: bool = True

@@ -45,6 +45,8 @@ class ScopeData(BaseModel):
     near_misses: list[NearMiss] = []
     in_scope: list[str] = []
     """Patterns that make a question the mesh bot's without any Istio word (which mode should we pick?)."""
+    generic_terms: list[str] = []
+    """Identifier-like unit terms that are not the mesh's own (DaemonSet, NetworkPolicy, 1.24)."""
     quantities: dict[str, list[str]] = {}
     """Counted things (pods, nodes, waypoints) and the words that name them."""
     splitters: list[str] = []
@@ -161,6 +163,25 @@ def near_miss(text: str) -> str | None:
         if pattern.search(text) and not (unless and unless.search(text)):
             return subject
     return None
+
+
+IDENTIFIER = re.compile(r"[a-z][A-Z]|[._/=-]|\d|_")
+MIN_IDENTIFIER = 4
+
+
+def identifiers_pattern(terms: list[str]) -> re.Pattern[str] | None:
+    """A pattern for the terms that are the mesh's own identifiers (allowedRoutes, istio.io/rev, IST0123,
+    tls-check): a question naming one is in scope without the word Istio. Kubernetes' and networking's
+    shared names (scope.yaml `generic_terms`) are left out."""
+    generic = {t.lower() for t in ScopeData.model_validate(yaml_load(DATA.read_text(encoding="utf-8"))).generic_terms}
+    own = sorted(
+        {t.lower() for t in terms if len(t) >= MIN_IDENTIFIER and IDENTIFIER.search(t) and t.lower() not in generic},
+        key=len,
+        reverse=True,
+    )
+    if not own:
+        return None
+    return re.compile(r"(?<![a-z0-9_.-])(?:" + "|".join(re.escape(t) for t in own) + r")(?![a-z0-9_])", re.IGNORECASE)
 
 
 def in_scope_without_istio(text: str) -> bool:
