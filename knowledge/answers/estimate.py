@@ -23,7 +23,11 @@ BASIS_WORDS = {
     "chart-default": r"request|chart|helm|default|reserv|기본|예약|차트|요청",
     "limit": r"\blimits?\b|리밋|limit|상한",
 }
-RESOURCE_WORDS = {"memory": r"mem|ram|메모리|gb|mb|mi\b|gi\b", "cpu": r"cpu|core|코어|millicore|vcpu"}
+# Word-bounded: "mb" inside "ambient" or "ram" inside "parameters" is no memory question.
+RESOURCE_WORDS = {
+    "memory": r"mem|\bram\b|메모리|(?<![a-z])(gb|mb|mib|gib|mi|gi)\b",
+    "cpu": r"cpu|\bcores?\b|코어|millicore|vcpu",
+}
 MODE_WORDS = {
     "sidecar": r"sidecar|사이드카|pod|파드",
     "ambient": r"ambient|앰비언트|ztunnel|waypoint|웨이포인트|node|노드",
@@ -75,7 +79,8 @@ def _num(value: float) -> str:
 
 def _amount(value: float, resource: str, basis: str) -> str:
     if resource == "cpu":
-        return f"{_num(value)}m (~{_num(value / 1000)} cores)" if value >= 1000 else f"{_num(value)}m"
+        cores = _num(value / 1000)
+        return f"{_num(value)}m (~{cores} {'core' if cores == '1' else 'cores'})" if value >= 1000 else f"{_num(value)}m"
     if basis == "observed":  # the guide writes MB/GB
         return f"{_num(value)} MB (~{_num(value / 1000)} GB)" if value >= 1000 else f"{_num(value)} MB"
     return f"{_num(value)} Mi (~{_num(value / 1024)} Gi)" if value >= 1024 else f"{_num(value)} Mi"
