@@ -79,8 +79,10 @@ def _num(value: float) -> str:
 
 def _amount(value: float, resource: str, basis: str) -> str:
     if resource == "cpu":
+        if value < 1000:
+            return f"{_num(value)}m"
         cores = _num(value / 1000)
-        return f"{_num(value)}m (~{cores} {'core' if cores == '1' else 'cores'})" if value >= 1000 else f"{_num(value)}m"
+        return f"{_num(value)}m (~{cores} {'core' if cores == '1' else 'cores'})"
     if basis == "observed":  # the guide writes MB/GB
         return f"{_num(value)} MB (~{_num(value / 1000)} GB)" if value >= 1000 else f"{_num(value)} MB"
     return f"{_num(value)} Mi (~{_num(value / 1024)} Gi)" if value >= 1024 else f"{_num(value)} Mi"
