@@ -21,6 +21,8 @@ DATA = Path(__file__).with_name("scope.yaml")
 MAX_PARTS = 3
 """At most this many questions in one message are answered separately; the rest is one question."""
 MIN_PART_WORDS = 2
+FALLBACK = "yesno-fallback"
+"""scope.yaml's cue for a question whose only sign is its question mark: read as yes/no."""
 PER_NODE = re.compile(r"노드당|노드 ?마다|per node|each node|pods? each|on each|개씩", re.IGNORECASE)
 
 
@@ -117,7 +119,9 @@ class Question:
 
 
 def kinds_of(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(kind for kind, pattern in compiled().kinds if pattern.search(text)))
+    kinds = tuple(dict.fromkeys(kind for kind, pattern in compiled().kinds if pattern.search(text)))
+    real = tuple(kind for kind in kinds if kind != FALLBACK)
+    return real or (("yesno",) if FALLBACK in kinds else ())
 
 
 def numbers_of(text: str) -> dict[str, int]:
