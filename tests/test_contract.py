@@ -28,6 +28,8 @@ CODES = [
     "sidecar-resource-ignored", "telemetry-detail-loss", "unsupported-topology", "wasm-needs-waypoint",
     "virtualservice-scope", "waypoint-not-usable", "sidecar-callers-bypass-waypoint", "istiod-rejected-policy",
     "plaintext-traffic-observed", "incomplete-reading",
+    # added here from Istio's docs (ambient and Kubernetes NetworkPolicy: port 15008 must be allowed)
+    "networkpolicy-blocks-hbone",
 ]  # fmt: skip
 MTLS = {"enum": ["STRICT", "PERMISSIVE", "DISABLE"]}
 TEXT = {"type": "string", "minLength": 1}
@@ -144,7 +146,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "savings": {
         "type": "object",
-        "required": ["pods_with_sidecar", "nodes", "waypoints", "sidecar", "ambient", "saving_percent"],
+        "required": ["pods_with_sidecar", "nodes", "waypoints", "sidecar", "ambient", "saving_percent", "marginal"],
         "properties": {
             **READING,
             **{k: {"type": "integer", "minimum": 0} for k in ("pods_with_sidecar", "nodes", "waypoints")},
