@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -17,10 +17,19 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE_ENV = "MESHBOT_CONFIG_FILE"
-DEFAULT_DATABASE = "sqlite:///meshbot.sqlite"
 OPERATOR_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])?$", re.I)
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def default_database_url() -> str:
+    """SQLite in the user's data directory (~/.local/share/meshbot on Linux), never the working directory.
+
+    The container image and the chart set MESHBOT_DATABASE_URL (a volume, or PostgreSQL) instead.
+    """
+    from platformdirs import user_data_path
+
+    return f"sqlite:///{user_data_path('meshbot', appauthor=False) / 'meshbot.sqlite'}"
 
 
 class SettingsError(Exception):
@@ -34,11 +43,22 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="MESHBOT_SLACK_API_URL")
-    database_url: str = Field(default=DEFAULT_DATABASE, validation_alias="MESHBOT_DATABASE_URL")
+    database_url: str = Field(default_factory=default_database_url, validation_alias="MESHBOT_DATABASE_URL")
     command: str = Field(default="/mesh", validation_alias="MESHBOT_COMMAND")
     kubeconfig: Path | None = Field(default=None, validation_alias="MESHBOT_KUBECONFIG")
     context: str | None = Field(default=None, validation_alias="MESHBOT_CONTEXT")
     from_file: Path | None = Field(default=None, validation_alias="MESHBOT_FROM_FILE")
+    """A dump file or folder, or `-` for stdin."""
+    # NoDecode: the environment gives "name=context,…" (comma-separated), not JSON; `_pairs` splits it.
+    clusters: Annotated[dict[str, str] | None, NoDecode] = Field(default=None, validation_alias="MESHBOT_CLUSTERS")
+    """Several clusters by name, each a kubeconfig context (`prod=prod-eu,stage=staging`; a bare `ctx` names
+    itself); the first is the default. `--context` given more than once sets it too."""
+    channel_clusters: Annotated[dict[str, str] | None, NoDecode] = Field(
+        default=None, validation_alias="MESHBOT_CHANNEL_CLUSTERS"
+    )
+    """Slack channels bound to a cluster of MESHBOT_CLUSTERS (`C0123:prod,C0456:stage`); others get the first."""
+    assume_absent: Annotated[list[str] | None, NoDecode] = Field(default=None, validation_alias="MESHBOT_ASSUME_ABSENT")
+    """Kinds the user says have no objects (`EnvoyFilter,WasmPlugin`): their absence makes no verdict unknown."""
     root_namespace: str = Field(default="istio-system", validation_alias="MESHBOT_ROOT_NAMESPACE")
     language: Literal["en", "ko"] = Field(default="en", validation_alias="MESHBOT_LANGUAGE")
     # NoDecode: the environment gives "C1,C2" (comma-separated), not JSON; `_comma_list` splits it.
@@ -103,6 +123,40 @@ class Settings(BaseSettings):
             raise ValueError("must look like /mesh")
         return value
 
+    @field_validator("clusters", mode="before")
+    @classmethod
+    def _clusters(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [item.strip() for item in value.split(",") if item.strip()]
+            return {
+                name.strip(): (context.strip() or name.strip())
+                for name, _, context in (p.partition("=") for p in pairs)
+            } or None
+        return value
+
+    @field_validator("channel_clusters", mode="before")
+    @classmethod
+    def _channel_clusters(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [item.strip() for item in value.split(",") if item.strip()]
+            bound: dict[str, str] = {}
+            for pair in pairs:
+                channel, sep, name = pair.partition(":")
+                if not sep or not channel.strip() or not name.strip():
+                    raise ValueError(f"'{pair}' should be CHANNEL:CLUSTER, e.g. C0123:prod")
+                bound[channel.strip()] = name.strip()
+            return bound or None
+        return value
+
+    @model_validator(mode="after")
+    def _bound_clusters_exist(self) -> Settings:
+        for channel, name in (self.channel_clusters or {}).items():
+            known = list(self.clusters or {})
+            if name not in known:
+                listed = ", ".join(known) or "none: set MESHBOT_CLUSTERS"
+                raise ValueError(f"channel {channel} is bound to cluster '{name}', which is not configured ({listed})")
+        return self
+
     @field_validator("operators", mode="before")
     @classmethod
     def _operator_ids(cls, value: object) -> object:
@@ -124,7 +178,7 @@ class Settings(BaseSettings):
             return float(match.group(1)) * DURATION_UNITS[(match.group(2) or "s").lower()]
         return value
 
-    @field_validator("cluster_channels", "cluster_namespaces", mode="before")
+    @field_validator("cluster_channels", "cluster_namespaces", "assume_absent", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

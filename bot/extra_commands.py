@@ -12,12 +12,14 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any, output: argparse.ArgumentParser, cluster: argparse.ArgumentParser) -> None:
-    demo = commands.add_parser("demo", help="tour meshbot on the bundled demo cluster (no Slack needed)")
+    from bot.cli_conventions import summary
+
+    demo = commands.add_parser("demo", help=summary("demo", "en"))
     demo.set_defaults(run=run_demo)
     serve = commands.add_parser(
         "serve",
         parents=[cluster],
-        help="run the Slack app (Socket Mode, or HTTP mode at /slack/events) with /healthz, /readyz, /metrics",
+        help=summary("serve", "en"),
     )
     serve.add_argument("--mode", choices=["socket", "http"], default="socket", help="how Slack reaches the bot")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default MESHBOT_PORT or 3000; 0 picks one)")
@@ -25,17 +27,20 @@ def register(commands: Any, output: argparse.ArgumentParser, cluster: argparse.A
     scheduler = commands.add_parser(
         "scheduler",
         parents=[cluster],
-        help="run the digest and migration schedules without the Slack listener (leader-elected when enabled)",
+        help=summary("scheduler", "en"),
     )
     scheduler.add_argument("--leader-election", action="store_true", default=None, help="hold a Lease to run")
     scheduler.add_argument("--identity", default=None, help="holderIdentity of this replica (default HOSTNAME-pid)")
     scheduler.set_defaults(run=run_scheduler)
+    from bot import collect
+
+    collect.register(commands, cluster)
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import tour
 
-    return tour()
+    return tour(settings.language)
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:

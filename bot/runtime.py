@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.audit import audit_log, store_sink
+from bot.cluster_source import for_channel
 from bot.config import Settings, SettingsError
 from bot.poster import SlackPoster
 from bot.state import BotState
@@ -64,7 +65,7 @@ class Runtime:
         """A fresh Context per job: each job reads the cluster once."""
         return Context(
             kb=default_knowledge(),
-            read_cluster=self.read_cluster,
+            read_cluster=for_channel(self.read_cluster, channel),
             language=language or self.settings.language,
             root_namespace=self.settings.root_namespace,
             kernel_min=self.settings.kernel_min,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -277,6 +277,15 @@ def upgrade(engine: Engine) -> int:
     return found or 0
 
 
+def _make_sqlite_folder(url: str) -> None:
+    """The default store lives in the user's data directory, which may not exist yet."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        # If it cannot be made, opening the file fails with SQLite's own clear error, answered as a setting error.
+        with suppress(OSError):
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets a CLI process read while the bot writes; busy_timeout waits for the other writer.
     cursor = dbapi_connection.cursor()
@@ -286,6 +295,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    _make_sqlite_folder(url)
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -8,6 +8,7 @@ about 2.5x the memory of raw JSON on large pod lists, and some servers omit fiel
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +17,15 @@ from typing import Any
 import urllib3
 import yaml
 from kubernetes import client, config
+from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 
 from cluster._texts import cluster_error, text
 
 # The client's config loaders carry no annotations: typed aliases keep mypy strict here.
-_new_client_from_config: Callable[..., Any] = config.new_client_from_config
 _load_incluster_config: Callable[..., None] = config.load_incluster_config
+_KubeConfigMerger: Callable[..., Any] = kube_config.KubeConfigMerger
+_KubeConfigLoader: Callable[..., Any] = kube_config.KubeConfigLoader
 
 
 @dataclass(frozen=True)
@@ -63,29 +66,66 @@ def _configuration() -> Any:
     return cfg
 
 
-def api_client(kubeconfig: Path | None, context: str | None) -> Any:
-    """An ApiClient from a kubeconfig (+context), else from in-cluster config; ClusterError when neither works."""
+@dataclass(frozen=True)
+class Connection:
+    api: Any  # kubernetes.client.ApiClient
+    context: str  # the kubeconfig context used, "in-cluster" for the pod's service account
+
+
+IN_CLUSTER = "in-cluster"
+
+
+def kubeconfig_paths(kubeconfig: Path | None) -> str | None:
+    """Where kubectl looks: --kubeconfig, else $KUBECONFIG (several files, os.pathsep-separated), else
+    ~/.kube/config when it exists; None when there is no kubeconfig at all (then in-cluster config)."""
+    if kubeconfig is not None:
+        return str(kubeconfig)
+    env = os.environ.get("KUBECONFIG", "")
+    if any(part for part in env.split(os.pathsep)):
+        return env
+    default = Path.home() / ".kube" / "config"
+    return str(default) if default.is_file() else None
+
+
+def api_client(kubeconfig: Path | None, context: str | None) -> Connection:
+    """A client as kubectl would build it: kubeconfig (+context) found as kubectl finds it, else in-cluster
+    config; ClusterError when neither works."""
     cfg = _configuration()
-    if kubeconfig is not None or context is not None:
+    paths = kubeconfig_paths(kubeconfig)
+    # The context name "in-cluster" asks for the pod's own service account (MESHBOT_CLUSTERS=here=in-cluster,…).
+    if context == IN_CLUSTER or (paths is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST")):
         try:
-            return _new_client_from_config(
-                config_file=str(kubeconfig) if kubeconfig is not None else None,
-                context=context,
-                persist_config=False,
-                client_configuration=cfg,
-            )
-        except (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError) as exc:
-            raise cluster_error(
-                "live-bad-config",
-                path=kubeconfig or "(default kubeconfig)",
-                context=f" (context {context})" if context else "",
-                reason=str(exc) or type(exc).__name__,
-            ) from exc
+            _load_incluster_config(client_configuration=cfg)
+        except ConfigException as exc:
+            raise cluster_error("live-no-config") from exc
+        return Connection(client.ApiClient(cfg), IN_CLUSTER)
+    if paths is None:
+        raise cluster_error("live-no-config")
     try:
-        _load_incluster_config(client_configuration=cfg)
-    except ConfigException as exc:
-        raise cluster_error("live-no-config") from exc
-    return client.ApiClient(cfg)
+        loader = _loader(paths, context)
+        loader.load_and_set(cfg)
+        used = str(loader.current_context["name"])
+    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as exc:
+        raise cluster_error(
+            "live-bad-config",
+            path=paths,
+            context=f" (context {context})" if context else "",
+            reason=str(exc) or type(exc).__name__,
+        ) from exc
+    return Connection(client.ApiClient(cfg), used)
+
+
+def _loader(paths: str, context: str | None) -> Any:
+    """The merged kubeconfig with kubectl's rules: the first file that sets a context, cluster, user or
+    current-context wins (the client's own merger lets the last current-context win)."""
+    merger = _KubeConfigMerger(paths)
+    if merger.config is None:
+        raise ConfigException(f"no kubeconfig file found at {paths}")
+    files = [c for c in merger.config_files.values() if isinstance(c, dict)]
+    current = next((c["current-context"] for c in files if c.get("current-context")), None)
+    if current is not None:
+        merger.config.value["current-context"] = current
+    return _KubeConfigLoader(config_dict=merger.config, active_context=context, config_base_path=None)
 
 
 def server_of(api: Any) -> str:

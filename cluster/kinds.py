@@ -16,11 +16,12 @@ class Kind:
     versions: tuple[str, ...]  # preferred first; the live reader uses the first one the server serves
     plural: str
     istio: bool = False  # an Istio/Gateway CRD: absence is reported, not fatal
+    verdicts: bool = True  # precheck verdicts depend on it: unread, they are `unknown` (Node: kernel warning only)
 
 
 KINDS: tuple[Kind, ...] = (
     Kind("Namespace", "", ("v1",), "namespaces"),
-    Kind("Node", "", ("v1",), "nodes"),
+    Kind("Node", "", ("v1",), "nodes", verdicts=False),
     Kind("Pod", "", ("v1",), "pods"),
     Kind("Service", "", ("v1",), "services"),
     Kind("Deployment", "apps", ("v1",), "deployments"),
@@ -35,7 +36,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("VirtualService", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "virtualservices", True),
     Kind("DestinationRule", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "destinationrules", True),
     Kind("WasmPlugin", "extensions.istio.io", ("v1alpha1",), "wasmplugins", True),
-    Kind("Telemetry", "telemetry.istio.io", ("v1", "v1alpha1"), "telemetries", True),
+    Kind("Telemetry", "telemetry.istio.io", ("v1", "v1alpha1"), "telemetries", True, verdicts=False),
     Kind("Gateway", "gateway.networking.k8s.io", ("v1", "v1beta1"), "gateways", True),
     # Mesh routes (parentRefs to a Service or a waypoint) are L7 work that a waypoint serves.
     Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1", "v1beta1"), "httproutes", True),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cluster import _kube_client as kube
 from cluster._texts import cluster_error, text
@@ -24,14 +24,40 @@ from cluster.snapshot import Snapshot, SnapshotBuilder
 PAGE_SIZE = 500
 THROTTLE_RETRIES, THROTTLE_WAIT, MAX_THROTTLE_WAIT = 3, 0.2, 2.0  # seconds
 WORKERS = 3  # pods dominate; a few workers overlap the small kinds with them (the API server serves in parallel)
+PROGRESS_EVERY = 2.0  # seconds between progress lines
+
+Progress = Callable[[str], None]
 
 
-def read_live(*, kubeconfig: Path | None, context: str | None, timeout: float, page_size: int = PAGE_SIZE) -> Snapshot:
-    api = kube.api_client(kubeconfig, context)
+class Sink(Protocol):
+    """Receives the raw objects of each kind as they are read (one thread per kind at a time)."""
+
+    def add(self, kind: Kind, obj: dict[str, Any]) -> None: ...
+
+    def restart(self, kind: Kind) -> None:
+        """The kind's list starts over (an expired continue token): forget what was added for it."""
+
+
+def read_live(
+    *,
+    kubeconfig: Path | None,
+    context: str | None,
+    timeout: float,
+    page_size: int = PAGE_SIZE,
+    name: str | None = None,
+    progress: Progress | None = None,
+    language: str = "en",
+    sink: Sink | None = None,
+) -> Snapshot:
+    """Read the cluster; `name` names it in every answer (default: the kubeconfig context). `sink`, when
+    given, also receives every raw object (with kind/apiVersion) as it is read: `meshbot collect` writes them."""
+    connection = kube.api_client(kubeconfig, context)
     try:
-        return _LiveRead(api, timeout, page_size).run()
+        snapshot = _LiveRead(connection.api, timeout, page_size, progress, language, sink).run()
     finally:
-        api.close()
+        connection.api.close()
+    snapshot.cluster = name or connection.context
+    return snapshot
 
 
 @dataclass
@@ -44,10 +70,22 @@ class _Outcome:
 
 
 class _LiveRead:
-    def __init__(self, api: Any, timeout: float, page_size: int) -> None:
+    def __init__(
+        self,
+        api: Any,
+        timeout: float,
+        page_size: int,
+        progress: Progress | None = None,
+        language: str = "en",
+        sink: Sink | None = None,
+    ) -> None:
         self.api = api
         self.timeout = timeout
         self.page_size = page_size
+        self.progress, self.language, self.sink = progress, language, sink
+        self._progress_lock = threading.Lock()
+        self._objects = self._kinds_done = 0
+        self._next_progress = time.monotonic() + PROGRESS_EVERY
         self.server = kube.server_of(api)
         self.unreachable = threading.Event()
         self.answered = threading.Event()  # the server has sent at least one HTTP answer
@@ -65,6 +103,31 @@ class _LiveRead:
     # -- one kind
 
     def _read_kind(self, kind: Kind) -> _Outcome:
+        try:
+            return self._read_one_kind(kind)
+        finally:
+            self._tick(0, kind_done=True)
+
+    def _tick(self, objects: int, *, kind_done: bool = False) -> None:
+        if self.progress is None:
+            return
+        with self._progress_lock:
+            self._objects += objects
+            self._kinds_done += kind_done
+            if time.monotonic() < self._next_progress:
+                return
+            self._next_progress = time.monotonic() + PROGRESS_EVERY
+            line = text(
+                "progress-live",
+                self.language,
+                server=self.server,
+                objects=self._objects,
+                kinds=self._kinds_done,
+                total=len(KINDS),
+            )
+        self.progress(line)
+
+    def _read_one_kind(self, kind: Kind) -> _Outcome:
         outcome = _Outcome(SnapshotBuilder())
         if self.unreachable.is_set():
             _fail(outcome, kind, None, "live-skipped")
@@ -122,18 +185,24 @@ class _LiveRead:
                 # The continue token expired (etcd compacted the list's snapshot): start the list over, once.
                 outcome.builder, outcome.read, token, restarted = SnapshotBuilder(), 0, "", True
                 add = outcome.builder.add
+                if self.sink is not None:
+                    self.sink.restart(kind)
                 continue
             if response.status != 200:
                 self._record_failure(kind, response, outcome)
                 return
             page = response.json()
             del response
-            for item in page.get("items") or ():
+            items = page.get("items") or ()
+            for item in items:
                 # List items carry no kind/apiVersion: the builder keys on them.
                 item["kind"] = kind.kind
                 item["apiVersion"] = api_version
                 add(item)
+                if self.sink is not None:
+                    self.sink.add(kind, item)
                 outcome.read += 1
+            self._tick(len(items))
             token = str((page.get("metadata") or {}).get("continue") or "")
             del page
             if not token:
@@ -180,6 +249,7 @@ class _LiveRead:
                 snapshot.resources.setdefault(kind_name, []).extend(resources)
             snapshot.missing_kinds += [k for k in part.missing_kinds if k not in snapshot.missing_kinds]
             snapshot.issues += part.issues
+            snapshot.notes += part.notes
         return snapshot
 
 
@@ -200,3 +270,18 @@ def _unreachable(server: str, cause: kube.TransportError) -> ClusterError:
         text("live-unreachable", "en", server=server, reason=cause.reason, read=text("live-nothing-read", "en")),
         text("live-unreachable", "ko", server=server, reason=cause.reason_ko, read=text("live-nothing-read", "ko")),
     )
+
+
+def server_version(kubeconfig: Path | None, context: str | None, timeout: float) -> tuple[str, str, str]:
+    """(server URL, gitVersion, context) of the cluster, for a collected dump's manifest; "" when unknown."""
+    connection = kube.api_client(kubeconfig, context)
+    try:
+        server = kube.server_of(connection.api)
+        try:
+            response = kube.get(connection.api, "/version", [], timeout)
+        except kube.TransportError:
+            return server, "", connection.context
+        body = response.json() if response.status == 200 else {}
+        return server, str(body.get("gitVersion") or "") if isinstance(body, dict) else "", connection.context
+    finally:
+        connection.api.close()

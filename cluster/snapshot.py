@@ -11,9 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cluster.kinds import KINDS, Kind
+from cluster.shapes import Problem, object_problem
 
 # Only these label/annotation keys are kept: the rest of a pod's metadata is never analysed.
 KEPT_KEY_MARKERS = ("istio", "sidecar", "ambient", "gateway.networking.k8s.io", "app", "version")
+
+
+def _text(value: Any) -> str:
+    """A scalar as text; absent (null) is "" (a name `0` stays "0")."""
+    return "" if value is None else str(value)
+
+
+def _scalar_text(value: Any) -> str:
+    """A name for a note: a scalar as text, anything else (a map where a name belongs) as ""."""
+    return _text(value) if isinstance(value, str | int | float | bool) else ""
 
 
 def _keep(mapping: Any) -> dict[str, str]:
@@ -39,8 +50,8 @@ class Meta:
         md = obj.get("metadata") or {}
         labels = md.get("labels") or {}
         return cls(
-            name=str(md.get("name") or ""),
-            namespace=str(md.get("namespace") or ""),
+            name=_text(md.get("name")),
+            namespace=_text(md.get("namespace")),
             labels={str(k): str(v) for k, v in labels.items()} if all_labels else _keep(labels),
             annotations=_keep(md.get("annotations")),
             created=str(md.get("creationTimestamp") or ""),
@@ -172,6 +183,33 @@ class ReadIssue:
         return self.message_ko if language == "ko" and self.message_ko else self.message
 
 
+@dataclass(slots=True, frozen=True)
+class ReadNote:
+    """An object skipped because a field has the wrong type: which object, which field, what was expected."""
+
+    kind: str
+    namespace: str
+    name: str
+    field: str
+    expected: str  # "map", "list", "scalar" (a string or number), "item" (a list item, not null)
+    found: str  # the YAML/JSON type found: "string", "number", "boolean", "list", "map", "null"
+
+    @property
+    def resource(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where or '(no name)'}"
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "field": self.field,
+            "expected": self.expected,
+            "found": self.found,
+        }
+
+
 @dataclass
 class Snapshot:
     namespaces: list[Meta] = field(default_factory=list)
@@ -183,6 +221,11 @@ class Snapshot:
     missing_kinds: list[str] = field(default_factory=list)  # CRD not installed (404)
     issues: list[ReadIssue] = field(default_factory=list)  # 401/403/5xx/timeouts on a kind
     source: str = ""
+    notes: list[ReadNote] = field(default_factory=list)  # objects skipped for wrong field types
+    cluster: str = ""  # the cluster's name: a kubeconfig context, a MESHBOT_CLUSTERS name, a dump's manifest
+    scope: tuple[str, ...] | None = None  # namespaces the reading covers (collect -n); None: all
+    exported_kinds: frozenset[str] | None = None  # a dump without a manifest: the kinds it held
+    assumed_absent: frozenset[str] = frozenset()  # --assume-absent: kinds the user says have no objects
 
     def of_kind(self, kind: str) -> list[Resource]:
         return self.resources.get(kind, [])
@@ -234,10 +277,15 @@ class SnapshotBuilder:
         self._shared = SharedLabels()
 
     def add(self, obj: dict[str, Any]) -> bool:
-        """Keep what analysis needs from one object; False for kinds meshbot does not analyse."""
+        """Keep what analysis needs from one object; False for kinds meshbot does not analyse, and for objects
+        with a field of the wrong type (skipped with a note naming the object and the field)."""
         kind = str(obj.get("kind") or "")
         known = KIND_BY_GROUP.get((_group(obj), kind))
         if known is None:
+            return False
+        problem = object_problem(obj)
+        if problem is not None:
+            self.skip(obj, kind, problem)
             return False
         snap = self.snapshot
         if kind == "Pod":
@@ -264,6 +312,24 @@ class SnapshotBuilder:
             snap.resources.setdefault(kind, []).append(resource)
         return True
 
+    def skip(self, obj: dict[str, Any], kind: str, problem: Problem) -> None:
+        md = obj.get("metadata")
+        md = md if isinstance(md, dict) else {}
+        name, namespace = md.get("name"), md.get("namespace")
+        self.snapshot.notes.append(ReadNote(kind, _scalar_text(namespace), _scalar_text(name), *problem))
+
+    def absorb(self, part: Snapshot) -> None:
+        """Add what another builder read (a chunk decoded elsewhere) after what this one holds."""
+        snap = self.snapshot
+        snap.namespaces += part.namespaces
+        snap.pods += part.pods
+        snap.nodes += part.nodes
+        snap.services += part.services
+        snap.workloads += part.workloads
+        for kind, resources in part.resources.items():
+            snap.resources.setdefault(kind, []).extend(resources)
+        snap.notes += part.notes
+
     def missing(self, kind: str) -> None:
         if kind not in self.snapshot.missing_kinds:
             self.snapshot.missing_kinds.append(kind)
@@ -285,8 +351,8 @@ def _pod(obj: dict[str, Any], shared: SharedLabels) -> Pod:
     owners = md.get("ownerReferences") or []
     owner = next((f"{o.get('kind')}/{o.get('name')}" for o in owners if o.get("controller")), "")
     meta = Meta(
-        name=str(md.get("name") or ""),
-        namespace=sys.intern(str(md.get("namespace") or "")),
+        name=_text(md.get("name")),
+        namespace=sys.intern(_text(md.get("namespace"))),
         labels=shared(md.get("labels")),
         annotations=shared(_keep(md.get("annotations"))),
         created=str(md.get("creationTimestamp") or ""),
@@ -307,7 +373,7 @@ def _node(obj: dict[str, Any]) -> Node:
     md = obj.get("metadata") or {}
     info = (obj.get("status") or {}).get("nodeInfo") or {}
     return Node(
-        name=str(md.get("name") or ""),
+        name=_text(md.get("name")),
         kernel=str(info.get("kernelVersion") or ""),
         os_image=str(info.get("osImage") or ""),
         runtime=str(info.get("containerRuntimeVersion") or ""),

@@ -80,7 +80,7 @@ class AskArgs(Args):
 def ask(args: AskArgs, ctx: Context) -> Reply:
     raw = " ".join(args.question)
     question, junk = strip_junk(raw)
-    lang: Language = language_of(question) if question else ctx.language
+    lang: Language = language_of(question) if question and not ctx.language_pinned else ctx.language
     if not raw.strip():
         return error_reply(msg("ask.empty", lang), language=lang)
     if not any(ch.isalnum() for ch in question) or junk > MAX_JUNK_SHARE * len(raw):
@@ -105,6 +105,8 @@ class Asking:
         self.ctx = ctx
         self.question = question
         self.lang = lang
+        self.pinned: Language | None = lang if ctx.language_pinned else None
+        """`--lang`: the answer's language whatever the question's."""
         self.notes = notes
         self.more = more
         self.key = ctx.conversation_key()
@@ -140,12 +142,14 @@ class Asking:
             # "and for orders?": the earlier question, about another namespace, read the same way.
             asked, repeat = _without(self.last.question, self.last.namespace), self.last.kind
         filled = Names(namespace=namespace, workload=workload[0] if workload else None)
-        answer = engine.answer(asked, names=filled, mesh_context=mesh_context)
+        answer = engine.answer(asked, names=filled, mesh_context=mesh_context, answer_in=self.pinned)
         if repeat is None and self.last is not None and (followup or not answer.found or answer.confidence < STRONG):
             # A terse follow-up is the earlier question with this part changed: both are matched
             # together, this turn's words counted twice so they decide the topic ("그럼 롤백은?").
             earlier = _without(self.last.question, self.last.namespace)
-            combined = engine.answer(f"{asked} {asked} {earlier}", names=filled, mesh_context=True, several=False)
+            combined = engine.answer(
+                f"{asked} {asked} {earlier}", names=filled, mesh_context=True, several=False, answer_in=self.pinned
+            )
             if combined.found and (followup or not answer.found or combined.confidence > answer.confidence):
                 answer, asked = combined, f"{asked} {earlier}"
         self.asked = asked
@@ -161,7 +165,7 @@ class Asking:
             explain = intent_by_command("precheck")
             if explain is not None:
                 text = explain.explain.ko if self.lang == "ko" else explain.explain.en
-                behind = engine.answer(text, names=filled, mesh_context=True, several=False)
+                behind = engine.answer(text, names=filled, mesh_context=True, several=False, answer_in=self.pinned)
                 answer = behind if behind.found else answer
         reply = self._compose(answer, cluster, namespace)
         self._remember(answer, namespace, cluster)

@@ -24,6 +24,8 @@ class Context:
     kb: KnowledgeBase
     read_cluster: Callable[[], Snapshot] | None = None
     language: Language = "en"
+    language_pinned: bool = False
+    """The user named the language (`--lang`): answers use it even when the question is in the other one."""
     root_namespace: str = "istio-system"
     state: StatePort | None = None
     """Digest subscriptions, history and migrations (issue 5); None where no store is configured."""

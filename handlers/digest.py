@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from handlers.cluster_common import with_cluster
 from handlers.context import Context
 from handlers.digest_compose import compose
 from handlers.digest_model import DigestState, diff
 from handlers.mesh_facts import analysis_of, digest_state
 from handlers.messages import msg
 from handlers.ports import Delivery, DeliveryError, StatePort, Subscription
+from handlers.preview import preview
 from handlers.registry import Args, UsageError, command, option, positional
 from handlers.reply import Reply, Section, Table
 from handlers.schedules import ScheduleError, shortest_gap, split_schedule, trigger_for
@@ -49,10 +51,10 @@ def namespaces_of(words: list[str], ctx: Context) -> list[str]:
     return words
 
 
-def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[Reply, Delivery]:
-    """Compose the digest for `channel` against its previous one, and post it (or update the last in place)."""
+def compose_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[Reply, DigestState, bool, bool]:
+    """The digest for `channel` against its previous one: the message, its state, whether one was posted
+    before, and whether anything changed since."""
     state = state_of(ctx)
-    state.settle_digests(channel)  # first: the previous digest must be known before this one is compared with it
     scope = ",".join(sorted(set(namespaces)))
     previous = state.last_digest(channel, scope)
     before: DigestState | None = None
@@ -72,12 +74,20 @@ def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[R
     add_observed_shares(current, finish_observed(observing, ctx))
     changes = diff(before, current, since=previous.posted_at if previous else None)
     reply = compose(current, changes, ctx.language, previous_posted_at=previous.posted_at if previous else None)
-    delivery = state.publish_digest(
+    reply = with_cluster(reply, analysis.snapshot.cluster, ctx)  # channels of several clusters tell them apart
+    return reply, current, previous is not None, changes.any
+
+
+def deliver_digest(ctx: Context, channel: str, namespaces: list[str]) -> tuple[Reply, Delivery]:
+    """Compose the digest for `channel` against its previous one, and post it (or update the last in place)."""
+    state_of(ctx).settle_digests(channel)  # first: the previous digest must be known before this one is compared
+    reply, current, posted_before, changed = compose_digest(ctx, channel, namespaces)
+    delivery = state_of(ctx).publish_digest(
         channel,
         reply,
         current.model_dump(mode="json"),
-        replace_previous=previous is not None and not changes.any,
-        scope=scope,
+        replace_previous=posted_before and not changed,
+        scope=",".join(sorted(set(namespaces))),
     )
     return reply, delivery
 
@@ -91,6 +101,9 @@ class DigestArgs(Args):
     action: str = positional(choices=["subscribe", "unsubscribe", "list", "now"], help="what to do")
     words: list[str] = positional(nargs="*", help="channel, schedule (cron, @daily, every 6h) and namespaces")
     channel: str | None = option("--channel", help="channel id or #name (default: where the command was asked)")
+    dry_run: bool = option(
+        "--dry-run", action="store_true", default=False, help="now: show the digest instead of posting it (no Slack)"
+    )
 
     def named_channel(self) -> tuple[str | None, list[str]]:
         """The channel the words or --channel name (a leading `<#C…>` or `#name`), and the words after it."""
@@ -130,7 +143,7 @@ class DigestArgs(Args):
     ko="채널에 mTLS/마이그레이션 다이제스트를 정기적으로 올립니다: 구독, 해지, 목록, 지금 올리기.",
     example="digest subscribe #mesh-ops @weekdays payments",
     reads_cluster=True,
-    changes_state=lambda args: args.action in CHANGES_STATE,
+    changes_state=lambda args: args.action in CHANGES_STATE and not args.dry_run,
     uses_store=True,
 )
 def digest(args: DigestArgs, ctx: Context) -> Reply:
@@ -141,6 +154,9 @@ def digest(args: DigestArgs, ctx: Context) -> Reply:
         return _list(state, named, ctx)
     if args.action == "unsubscribe":
         return _unsubscribe(state, words, channel, ctx)
+    if args.action == "now" and args.dry_run:
+        reply = compose_digest(ctx, channel or "", namespaces_of(args.namespaces(), ctx))[0]
+        return preview(reply, channel, ctx.language)
     if not channel:
         raise UsageError(msg("digest.need_channel", ctx.language))
     if args.action == "subscribe":

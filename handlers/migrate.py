@@ -20,6 +20,7 @@ from handlers.migration_effect import compare_after_switch, record_baseline
 from handlers.migration_phases import due_reminder, phase, phases
 from handlers.migration_progress import checklist_text, progress_lines, tick
 from handlers.ports import DeliveryError, MigrationRecord, StatePort
+from handlers.preview import preview
 from handlers.registry import COMMANDS, Args, UsageError, command, option, parse, positional
 from handlers.reply import Reply, Section
 from knowledge import Language
@@ -35,6 +36,9 @@ class MigrateArgs(Args):
     words: list[str] = positional(nargs="*", help="[N] NAMESPACE (filled in inside a migration thread)")
     channel: str | None = option(
         "--channel", names="channel", help="channel for the migration thread (default: where the command was asked)"
+    )
+    dry_run: bool = option(
+        "--dry-run", action="store_true", default=False, help="start: show the thread's first message (no Slack)"
     )
 
     def phase_word(self) -> str | None:
@@ -121,6 +125,14 @@ def _tracked(state: StatePort, namespace: str, ctx: Context) -> MigrationRecord:
     if record is None:
         raise UsageError(msg("migrate.not_tracked", ctx.language, namespace=namespace))
     return record
+
+
+def start_preview(namespace: str, ctx: Context, channel: str | None) -> Reply:
+    """`migrate start --dry-run`: the thread's first message as it would be posted; nothing posted or saved."""
+    observation = observe(analysis_of(ctx.snapshot(), ctx.root_namespace), namespace)
+    if not observation.exists:
+        raise UsageError(msg("migrate.no_namespace", ctx.language, namespace=namespace))
+    return preview(root_message(namespace, observation, tick(ctx.kb, observation), ctx), channel, ctx.language)
 
 
 def start(namespace: str, ctx: Context, state: StatePort, channel: str) -> Reply:
@@ -275,7 +287,7 @@ def status(record: MigrationRecord, ctx: Context, state: StatePort) -> Reply:
     ko="네임스페이스 하나의 ambient 마이그레이션을 Slack 스레드에서 추적합니다: 진행, 체크리스트, 단계 타이머.",
     example="migrate start payments",
     reads_cluster=True,
-    changes_state=lambda args: args.action in CHANGES_STATE,
+    changes_state=lambda args: args.action in CHANGES_STATE and not args.dry_run,
     uses_store=True,
 )
 def migrate(args: MigrateArgs, ctx: Context) -> Reply:
@@ -299,6 +311,8 @@ def _migrate(args: MigrateArgs, ctx: Context) -> Reply:
     namespace, number = _resolve(args, ctx, state)
     if args.action == "start":
         channel = args.channel or ctx.channel
+        if args.dry_run:
+            return start_preview(namespace, ctx, channel)
         if not channel:
             raise UsageError(msg("digest.need_channel", lang))
         return start(namespace, ctx, state, channel)

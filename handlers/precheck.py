@@ -6,22 +6,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from cluster.analysis.istiod import istiod_verdicts
+from cluster.analysis.reading import kubectl_line, unread_kinds
 from cluster.analysis.verdict import Verdict, reaches
 from cluster.analysis.version import fmt
 from handlers.cluster_common import finding_items, finding_json, namespace_arg, scope, source_notes, table, version_text
 from handlers.context import Context
 from handlers.messages import msg
+from handlers.precheck_summary import summary_section
 from handlers.registry import Args, command, option
-from handlers.reply import Action, Reply, Section
+from handlers.reply import Action, Reply, Section, Severity
 from handlers.traffic_common import finish_observed, notes_section, plaintext_finding, start_observed
 
 EXIT_VERDICT = 1
+VERDICT_TONE: dict[str, Severity] = {"blocked": "blocker", "needs-waypoint": "waypoint", "unknown": "warning"}
+"""How a surface marks a namespace's row (the terminal colours it)."""
 MAX_PLAN_BUTTONS = 5
 
 
 @dataclass(frozen=True)
 class PrecheckArgs(Args):
-    namespace: str | None = namespace_arg()
+    namespace: list[str] | None = namespace_arg()  # noqa: RUF009  (a dataclasses.field with a list factory)
     fail_on: Verdict | None = option(
         "--fail-on",
         choices=["blocked", "needs-waypoint"],
@@ -45,6 +49,7 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         return found
     a, lang = found.analysis, ctx.language
     rows: list[list[str]] = []
+    tones: list[Severity | None] = []
     items: list[dict[str, Any]] = []
     findings = list(a.cluster_findings)
     observed = finish_observed(observing, ctx)
@@ -69,10 +74,15 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
         served = sum(1 for f in ns_findings if f.severity == "waypoint" and f.served)
         waypoint = str(by["waypoint"] - served) + (msg("precheck.served", lang, count=served) if served else "")
         rows.append([ns.name, ns.mode, verdict, str(by["blocker"]), waypoint, str(by["warning"])])
+        tones.append(VERDICT_TONE.get(ns.verdict))
         findings += ns_findings
     notes, source = source_notes(a, ctx)
     notes += notes_section(observed, ctx)
-    sections = [*notes, Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx))]
+    sections = [
+        *notes,
+        summary_section(found.namespaces, a.cluster_findings, lang),
+        Section(heading=msg("precheck.cluster", lang), text=version_text(a, ctx)),
+    ]
     istiod_lines = [
         msg("precheck.istiod_line", lang, namespace=item["name"], **v)
         for item in items
@@ -82,23 +92,26 @@ def precheck(args: PrecheckArgs, ctx: Context) -> Reply:
     if istiod_lines:
         sections.append(Section(heading=msg("precheck.istiod", lang), text="\n".join(istiod_lines)))
     sections.append(
-        Section(table=table("precheck.columns", ctx, rows))
+        Section(table=table("precheck.columns", ctx, rows).model_copy(update={"row_severity": tones}))
         if rows
         else Section(text=msg("precheck.no_candidates", lang))
     )
     exit_code = 0
     if args.fail_on:
-        failing = [ns for ns in found.namespaces if reaches(ns.verdict, args.fail_on)]
-        unread = sorted({issue.kind for issue in a.snapshot.issues})
+        # `unknown` reaches every threshold: a gate fails closed on kinds it could not read.
+        failing = [ns for ns in found.namespaces if ns.verdict != "unknown" and reaches(ns.verdict, args.fail_on)]
+        unread = unread_kinds(a)
         if failing:
             exit_code = EXIT_VERDICT
             sections.append(Section(text=msg("precheck.failed", lang, count=len(failing), verdict=args.fail_on)))
-        elif unread:
-            # A gate fails closed: kinds that could not be read may hold the blockers it is meant to catch.
+        if unread:
             exit_code = EXIT_VERDICT
-            sections.append(Section(text=msg("precheck.incomplete", lang, kinds=", ".join(unread))))
+            kinds = ",".join(unread)
+            sections.append(Section(text=msg("precheck.incomplete", lang, kinds=kinds, kubectl=kubectl_line(unread))))
+    cluster_name = source.pop("cluster", None)
     data = {
         "cluster": {
+            "name": cluster_name,
             "istio_version": fmt(a.version.newest),
             "findings": [finding_json(f, ctx) for f in a.cluster_findings],
         },

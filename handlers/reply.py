@@ -13,6 +13,8 @@ Severity = Literal["blocker", "waypoint", "warning", "info"]
 class Table(BaseModel):
     columns: list[str]
     rows: list[list[str]]
+    row_severity: list[Severity | None] = []
+    """How bad each row is (a blocked namespace: "blocker"); renderers colour or mark it. May be shorter than rows."""
 
 
 class Section(BaseModel):

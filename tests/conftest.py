@@ -45,6 +45,22 @@ def slack() -> Iterator[SlackDouble]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def user_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The CLI's default store lives in the user's data directory (platformdirs honours XDG_DATA_HOME on
+    Linux): point it at a temporary folder, so no test writes into the home of whoever runs the suite."""
+    import os
+
+    home = tmp_path_factory.mktemp("xdg-data")
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _knowledge_cache_in_a_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The engine cache (knowledge/answers/cache.py) goes to a temporary dir, never the user's cache dir."""
     import os

@@ -182,6 +182,7 @@ def test_the_audit_row_carries_the_arguments(slack: SlackDouble, server: str, st
         "action": "subscribe",
         "words": ["<#CSECRET|secret>", "every", "6h", "payments"],
         "channel": None,
+        "dry_run": False,
     }
     assert len(request_id) == 16
 

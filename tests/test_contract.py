@@ -62,7 +62,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "status": {
         "type": "object",
-        "required": ["namespaces", "missing_kinds"],
+        "required": ["namespaces", "cluster", "missing_kinds"],
         "properties": {
             **READING,
             "cluster": {"type": ["string", "null"]},
@@ -90,7 +90,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "mtls": {
         "type": "object",
-        "required": ["mesh", "namespaces", "missing_kinds"],
+        "required": ["mesh", "namespaces", "cluster", "missing_kinds"],
         "properties": {
             **READING,
             "cluster": {"type": ["string", "null"]},
@@ -146,7 +146,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "savings": {
         "type": "object",
-        "required": ["pods_with_sidecar", "nodes", "waypoints", "sidecar", "ambient", "saving_percent", "marginal"],
+        "required": [
+            "pods_with_sidecar",
+            "nodes",
+            "waypoints",
+            "sidecar",
+            "ambient",
+            "saving_percent",
+            "marginal",
+            "cluster",
+        ],
         "properties": {
             **READING,
             **{k: {"type": "integer", "minimum": 0} for k in ("pods_with_sidecar", "nodes", "waypoints")},

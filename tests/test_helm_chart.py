@@ -84,6 +84,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "podDisruptionBudget": {"maxUnavailable": 1},
     },
     "no-tests": {"tests": {"enabled": False}},
+    "multi-cluster": {
+        "multiCluster": {
+            "kubeconfigSecret": "meshbot-kubeconfig",
+            "clusters": {"prod": "prod-eks", "stage": "in-cluster"},
+            "channelClusters": {"C0PRODOPS": "prod", "C0STAGE": "stage"},
+        },
+    },
 }
 
 
@@ -579,3 +586,20 @@ def test_authorization_values_reach_the_settings_the_bot_reads(
     assert settings.cluster_channels == ["C0123", "C0456:payments|orders"]
     default = env_of(manifests(chart))
     assert "MESHBOT_OPERATORS" not in default and default["MESHBOT_MIN_DIGEST_INTERVAL"] == "1h"
+
+
+def test_several_clusters_from_a_mounted_kubeconfig(chart: helm.Chart, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Settings
+
+    objects = manifests(chart, VARIANTS["multi-cluster"])
+    env = env_of(objects)
+    mounts = {m["name"]: m["mountPath"] for m in container(objects)["volumeMounts"]}
+    assert env["MESHBOT_KUBECONFIG"] == mounts["kubeconfig"] + "/config"
+    volumes = {v["name"]: v for v in pod_spec(objects)["volumes"]}
+    assert volumes["kubeconfig"]["secret"]["secretName"] == "meshbot-kubeconfig"
+    for name in ("MESHBOT_CLUSTERS", "MESHBOT_CHANNEL_CLUSTERS"):
+        monkeypatch.setenv(name, env[name])
+    settings = Settings()
+    assert settings.clusters == {"prod": "prod-eks", "stage": "in-cluster"}
+    assert settings.channel_clusters == {"C0PRODOPS": "prod", "C0STAGE": "stage"}
+    assert "MESHBOT_CLUSTERS" not in env_of(manifests(chart))

@@ -57,9 +57,10 @@ def test_arguments_name_namespaces_and_channels_by_position() -> None:
     status = parse("status", [])
     assert status.scope() is None and status.with_namespace("payments").namespaces() == ["payments"]
     assert parse("precheck", ["payments", "--fail-on", "blocked"]).as_dict() == {
-        "namespace": "payments",
+        "namespace": ["payments"],  # reading commands take several namespaces (`precheck payments orders`)
         "fail_on": "blocked",
     }
+    assert parse("precheck", ["payments", "orders"]).namespaces() == ["payments", "orders"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cluster.analysis import analyze
 from cluster.dump import iter_objects, read_dump
 from cluster.errors import ClusterError
 from cluster.snapshot import Snapshot
@@ -25,6 +26,7 @@ def normalised(snapshot: Snapshot) -> dict[str, Any]:
     """Order-free, source-free form of a Snapshot, for comparing two reads of the same cluster."""
     data = dataclasses.asdict(snapshot)
     data.pop("source")
+    data.pop("cluster")  # named after the dump's file
     for key in ("namespaces", "pods", "nodes", "services", "workloads", "issues"):
         data[key] = sorted(data[key], key=repr)
     data["resources"] = {k: sorted(v, key=repr) for k, v in data["resources"].items() if v}
@@ -49,8 +51,13 @@ def test_fixture_yaml_list_and_multi_document() -> None:
     assert [c.name for c in checkout.containers] == ["checkout", "istio-proxy"]
     assert "sidecar.istio.io/status" in checkout.meta.annotations
     assert snap.source == f"dump:{FIXTURE}"
-    # A dump cannot tell "CRD absent" from "no object": no kind is ever reported missing.
-    assert snap.missing_kinds == [] and snap.issues == [] and snap.complete
+    # No manifest: the reader records what the dump held; the analysis decides what the absent kinds mean.
+    assert snap.exported_kinds is not None and "PeerAuthentication" in snap.exported_kinds
+    assert "AuthorizationPolicy" not in snap.exported_kinds and snap.cluster == "small-cluster"
+    # Some Istio configuration is in the dump: the absent kinds are taken as empty, listed as a note only.
+    analyze(snap)
+    assert "AuthorizationPolicy" in snap.missing_kinds and "PeerAuthentication" not in snap.missing_kinds
+    assert snap.issues == [] and snap.complete
 
 
 def test_json_list_reads_like_yaml(tmp_path: Path) -> None:

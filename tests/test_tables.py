@@ -23,11 +23,11 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[
 
 
 def table_blocks(text: str) -> list[list[str]]:
-    """Each rendered table: its header, dashes and rows (the lines up to the next blank line)."""
+    """Each rendered table: its header, the rule under it and its rows (the lines up to the next blank line)."""
     lines = text.splitlines()
     blocks = []
     for i, line in enumerate(lines):
-        if line and set(line.replace(" ", "")) == {"-"} and i > 0:
+        if line and set(line) == {"─"} and i > 0:
             block = [lines[i - 1], line]
             for row in lines[i + 1 :]:
                 if not row.strip():
@@ -37,12 +37,17 @@ def table_blocks(text: str) -> list[list[str]]:
     return blocks
 
 
+def cell_index(line: str, position: int) -> int:
+    return sum(width(ch) for ch in line[:position])
+
+
 def assert_aligned(block: list[str]) -> None:
     """Every column starts at the same terminal cell on every line (Hangul counts two cells)."""
-    dashes = block[1]
-    starts = [i for i, ch in enumerate(dashes) if ch == "-" and (i == 0 or dashes[i - 1] == " ")]
-    for line in [block[0], *block[2:]]:
-        for start in starts[1:]:
+    header = block[0]
+    starts = [cell_index(header, i) for i in range(2, len(header)) if header[i] != " " and header[i - 2 : i] == "  "]
+    assert starts, header
+    for line in block[2:]:
+        for start in starts:
             cells = 0
             for n, ch in enumerate(line):
                 if cells >= start:
@@ -51,11 +56,17 @@ def assert_aligned(block: list[str]) -> None:
                 cells += width(ch)
 
 
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wide enough that the tables are tables (narrower, long prose becomes one record per row)."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
 def test_alignment_check_catches_a_shifted_column() -> None:
-    good = ["항목  Sidecar", "----  -------", "abcd  x"]
+    good = ["항목   Sidecar", "──────────────", "abcd   x"]
     assert_aligned(good)
     with pytest.raises(AssertionError):
-        assert_aligned(["항목  Sidecar", "------  -------", "abcd  x"])
+        assert_aligned(["항목   Sidecar", "──────────────", "abcdefgh x"])
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -115,7 +126,7 @@ def test_limits_one_feature(name: str, key: str, kb: KnowledgeBase, capsys: pyte
 def test_limits_unknown_feature_lists_the_keys(kb: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["limits", "teleport"]) == 2
     err = capsys.readouterr().err
-    assert "Unknown feature `teleport`" in err
+    assert "Unknown feature teleport" in err
     assert all(r.key in err for r in kb.limitations)
 
 
@@ -138,10 +149,10 @@ def test_each_checklist(key: str, lang: str, kb: KnowledgeBase, capsys: pytest.C
     items = [i["text"] for g in shown["groups"] for i in g["items"]]
     assert items == [i.text.in_(lang) for g in expected.groups for i in g.items]  # type: ignore[arg-type]
     assert main(["checklist", key, "--lang", lang]) == 0
-    assert capsys.readouterr().out.count("- [ ] ") == len(items)
+    assert capsys.readouterr().out.count("• [ ] ") == len(items)  # a rendered Markdown list
 
 
 def test_checklist_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["checklist", "bogus", "--lang", "ko"]) == 2
     err = capsys.readouterr().err
-    assert "알 수 없는 체크리스트 `bogus`" in err and "ambient-migration" in err
+    assert "알 수 없는 체크리스트 bogus" in err and "ambient-migration" in err

@@ -26,11 +26,10 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 import handlers
 from bot.config import Settings, SettingsError
 from bot.conversations import conversations_for
-from bot.slack import actions
+from bot.slack import actions, snapshot_cache
 from bot.slack.delivery import Delivery, payload_get
 from bot.slack.render import render
 from bot.slack.routing import Asker, Router
-from bot.slack.snapshot_cache import SharedSnapshot
 from bot.slack.threads import MemoryThreads, ThreadMemory
 from bot.slack.work import Work
 from cluster.snapshot import Snapshot
@@ -113,7 +112,7 @@ def build(
         )
     except BoltError as exc:
         raise SettingsError(f"Slack app: {exc}".splitlines()[0]) from None
-    shared = SharedSnapshot(read_cluster, settings.snapshot_seconds) if read_cluster is not None else None
+    shared = snapshot_cache.shared(read_cluster, settings.snapshot_seconds) if read_cluster is not None else None
     threads = threads or MemoryThreads()
     slack = SlackApp(
         app=app,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import handlers
 from bot import metrics
 from bot.audit import audit_log, store_sink
+from bot.cluster_source import for_channel
 from bot.config import Settings
 from bot.slack.escape import truncate
 from bot.slack.policy import MembersOf, SlackPolicy, notice
@@ -121,7 +122,8 @@ class Router:
         # Where the command was asked: a tracked migration's thread fills in its namespace.
         return Context(
             kb=self.kb(),
-            read_cluster=self.read_cluster if reads_cluster else None,
+            # A channel bound to a cluster (MESHBOT_CHANNEL_CLUSTERS) reads that one; others the default.
+            read_cluster=for_channel(self.read_cluster, asker.channel) if reads_cluster else None,
             conversation=self.conversations,
             language=language,
             root_namespace=self.settings.root_namespace,

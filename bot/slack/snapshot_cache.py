@@ -29,3 +29,12 @@ class SharedSnapshot:
                 self._snapshot = self._read()
                 self._read_at = time.monotonic()
             return self._snapshot
+
+
+def shared(read: Callable[[], Snapshot], seconds: float) -> Callable[[], Snapshot]:
+    """A shared snapshot per cluster: several clusters (a ClusterSet) each keep their own."""
+    from bot.cluster_source import ClusterSet
+
+    if isinstance(read, ClusterSet):
+        return read.wrapped(lambda one: SharedSnapshot(one, seconds))
+    return SharedSnapshot(read, seconds)

@@ -34,6 +34,7 @@ SEVERITY: dict[str, Severity] = {
     "waypoint-without-l7-need": "warning",
     "sidecar-resource-ignored": "info",
     "telemetry-detail-loss": "info",
+    "incomplete-reading": "blocker",
     # From Prometheus, not the manifests (cluster/traffic; handlers/traffic_common.py builds it).
     "plaintext-traffic-observed": "warning",
     "unsupported-topology": "blocker",
@@ -44,7 +45,9 @@ SEVERITY: dict[str, Severity] = {
     "istiod-rejected-policy": "warning",
     "networkpolicy-blocks-hbone": "blocker",
 }
-CLUSTER_CODES = frozenset({"istio-version-too-old", "kernel-too-old", "cni-compatibility", "unsupported-topology"})
+CLUSTER_CODES = frozenset(
+    {"istio-version-too-old", "kernel-too-old", "cni-compatibility", "unsupported-topology", "incomplete-reading"}
+)
 SEVERITY_ORDER: dict[str, int] = {"blocker": 0, "waypoint": 1, "warning": 2, "info": 3}
 
 

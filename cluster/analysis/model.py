@@ -9,6 +9,7 @@ from cluster.analysis.findings import Finding
 from cluster.analysis.modes import NamespaceMode, PodMode, PodRole, is_running, namespace_mode, pod_mode, pod_role
 from cluster.analysis.modes import workload_of as _workload_of
 from cluster.analysis.mtls import Decision, MtlsIndex, WorkloadDecision, match_labels
+from cluster.analysis.reading import apply_reading
 from cluster.analysis.rules import apply_rules
 from cluster.analysis.verdict import Verdict
 from cluster.analysis.version import IstioVersion, istio_version
@@ -95,6 +96,7 @@ class Analysis:
         self.mtls = MtlsIndex(snapshot, self.root)
         self.cluster_findings: list[Finding] = []
         apply_rules(self)
+        apply_reading(self)  # after the rules: what was not read overrides their verdicts
 
     def _add_namespace(self, name: str, labels: dict[str, str]) -> NamespaceView:
         view = NamespaceView(

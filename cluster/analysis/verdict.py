@@ -1,4 +1,4 @@
-"""Precheck verdict per namespace (DESIGN.md): blocked > needs-waypoint > ready."""
+"""Precheck verdict per namespace (DESIGN.md): unknown (not all was read) > blocked > needs-waypoint > ready."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Literal
 
 from cluster.analysis.findings import Finding
 
-Verdict = Literal["ready", "needs-waypoint", "blocked"]
-VERDICT_ORDER: dict[str, int] = {"ready": 0, "needs-waypoint": 1, "blocked": 2}
+Verdict = Literal["ready", "needs-waypoint", "blocked", "unknown"]
+# `unknown` ranks above every threshold: a gate fails closed on what it could not see.
+VERDICT_ORDER: dict[str, int] = {"ready": 0, "needs-waypoint": 1, "blocked": 2, "unknown": 3}
 
 
 def verdict(findings: list[Finding], *, cluster_blocked: bool = False) -> Verdict:

@@ -8,6 +8,7 @@ pages: `more` holds them, one step away (CLI `--more`, Slack's "More" button).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -154,11 +155,18 @@ class Engine:
         return search.found or mesh_context or u.in_scope_without_istio(text) or named
 
     def answer(
-        self, text: str, *, names: Names | None = None, mesh_context: bool = False, several: bool = True
+        self,
+        text: str,
+        *,
+        names: Names | None = None,
+        mesh_context: bool = False,
+        several: bool = True,
+        answer_in: Language | None = None,
     ) -> Answer:
-        """The answer to `text`; `several`: a message may hold several questions, each answered."""
+        """The answer to `text`; `several`: a message may hold several questions, each answered.
+        `answer_in`: the answer's language whatever the question's (the user said `--lang`)."""
         names = names or Names()
-        question = u.understand(text)
+        question = _in(u.understand(text), answer_in)
         language: Language = "ko" if question.language == "ko" else "en"
         if u.is_greeting(text):
             return Answer(False, language, "", "", 1.0, kind="greeting", refusal="greeting")
@@ -175,7 +183,7 @@ class Engine:
             answers = []
             for part in parts:
                 asked = part if self.terms(part) or not subject else f"{part} {subject}"
-                answers.append(self._one(u.understand(asked), names, shared))
+                answers.append(self._one(_in(u.understand(asked), answer_in), names, shared))
             found = [a for a in answers if a.found]
             if len(found) >= 2:
                 return _join(found, language)
@@ -351,3 +359,8 @@ def register(engine: Engine) -> Engine:
     while len(_engines) > KEEP_ENGINES:
         del _engines[next(iter(_engines))]
     return engine
+
+
+def _in(question: u.Question, language: Language | None) -> u.Question:
+    """The question, to be answered in `language` when one is asked for."""
+    return question if language is None else dataclasses.replace(question, language=language)

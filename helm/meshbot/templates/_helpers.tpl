@@ -100,3 +100,13 @@ true
 true
 {{- end }}
 {{- end }}
+
+{{/* A map as "k1=v1,k2=v2" (sep "="), in the map's key order as Helm gives it (sorted). */}}
+{{- define "meshbot.pairs" -}}
+{{- $sep := .sep }}
+{{- $pairs := list }}
+{{- range $key, $value := .map }}
+{{- $pairs = append $pairs (printf "%s%s%s" $key $sep $value) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
