@@ -47,7 +47,7 @@ def steps(language: Language) -> list[Step]:
         Step("limits", ("limits", "envoyfilter"), 3),
         Step("status", ("status",), 7, cluster=True),
         Step("precheck", ("precheck",), 8, cluster=True),
-        Step("plan", ("plan", "orders"), 6, cluster=True),
+        Step("plan", ("plan", "orders"), 7, cluster=True),
         Step("savings", ("savings",), 5, cluster=True),
     ]
 

@@ -111,6 +111,8 @@ RECORD_CELL = 2
 
 SENTENCE_END = tuple(".:!?)|")
 LINE_START = re.compile(r"^\s*([-*+•▸→|#>]|\d+[.)]\s|\*\*|[\w./-]+:\s|[^\w\s`(\[])")
+LABELLED = re.compile(r"^\s*[\w./-]+:\s+\S+$")
+"""A short `label: value` line (`Cluster: prod`) stands on its own line."""
 
 
 def keep_line_breaks(text: str) -> str:
@@ -118,7 +120,8 @@ def keep_line_breaks(text: str) -> str:
 
     The handlers put one item or sentence per line and mean a new line (as Slack shows it); the
     knowledge files also wrap long sentences over several source lines. A line that ends a sentence,
-    or is followed by a marker (`•`, `**label:**`, `label: `), ends with a hard break; any other joins the next.
+    is a short `label: value` line, or is followed by a marker (`•`, `**label:**`, `label: `), ends with a hard
+    break; any other joins the next.
     """
     lines = text.split("\n")
     out: list[str] = []
@@ -132,7 +135,7 @@ def keep_line_breaks(text: str) -> str:
             and line.strip()
             and following.strip()
             and not FENCE.match(following)
-            and (line.rstrip().endswith(SENTENCE_END) or LINE_START.match(following))
+            and (line.rstrip().endswith(SENTENCE_END) or LINE_START.match(following) or LABELLED.match(line))
         ):
             line = line.rstrip() + "  "  # a CommonMark hard break
         out.append(line)

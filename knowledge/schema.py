@@ -314,6 +314,9 @@ class Unit(Strict):
     detail: Text | None = None
     condition: Text | None = None
     figure: Figure | None = None
+    more_figures: list[Figure] = []
+    """Further figures the same claim states (a chart default's CPU beside its memory), so an estimate
+    computes every resource the claim names."""
     command: str | None = None
     terms: list[str] = Field(min_length=1)
     questions: UnitQuestions
@@ -357,13 +360,19 @@ class Unit(Strict):
                 raise ValueError(f"claim.en of a yesno unit must start with one of {YES_NO_EN}")
             if not self.claim.ko.startswith(YES_NO_KO):
                 raise ValueError(f"claim.ko of a yesno unit must start with one of {YES_NO_KO}")
-        if self.figure is not None:
+        if self.more_figures and self.figure is None:
+            raise ValueError("`more_figures` needs a `figure`")
+        for figure in self.figures():
             for language in ("en", "ko"):
                 text = getattr(self.claim, language).replace(",", "")
-                missing = [number_text(n) for n in self.figure.numbers() if number_text(n) not in text]
+                missing = [number_text(n) for n in figure.numbers() if number_text(n) not in text]
                 if missing:
                     raise ValueError(f"claim.{language} must state the figure's number {missing[0]}")
         return self
+
+    def figures(self) -> list[Figure]:
+        """Every figure the claim states: `figure` first, then `more_figures`."""
+        return [self.figure, *self.more_figures] if self.figure is not None else []
 
 
 class UnitFile(Strict):

@@ -13,7 +13,7 @@ import knowledge
 from tests.eval.scoring import HOLDOUT, TUNING, Figures, figures, load, run
 
 MARGIN = 0.03
-TUNING_MEASURED = {"right": 0.868, "answer_first": 0.839, "refusals": 1.0, "language": 1.0}
+TUNING_MEASURED = {"right": 0.939, "answer_first": 0.921, "refusals": 1.0, "language": 1.0}
 HOLDOUT_FLOOR = {"right": 0.78, "answer_first": 0.74, "refusals": 0.95, "language": 1.0}
 
 

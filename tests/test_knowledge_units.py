@@ -320,3 +320,17 @@ def test_each_language_is_written_in_its_language(bundled_units: list[Unit]) -> 
         assert all(hangul.search(text) for text in korean), unit.id
         # Slack Korean mixes in English terms: at least one Korean example question does.
         assert any(re.search(r"[A-Za-z]", q) for q in unit.questions.ko), unit.id
+
+
+def test_every_figure_of_a_claim_is_stated_in_it(tmp_path: Path) -> None:
+    cpu = {"value": 100, "unit": "millicores", "per": "pod", "component": "sidecar", "resource": "cpu"}
+    cpu["basis"] = "chart-default"
+    ok = figure_unit("128 MiB and 100m per pod.", "Pod당 128 MiB, 100m.", value=128)
+    ok["more_figures"] = [cpu]
+    unit = load(unit_dir(tmp_path, ok)).units["envoyfilter-in-ambient"]
+    assert [f.resource for f in unit.figures()] == ["memory", "cpu"]
+    wrong = figure_unit("128 MiB per pod.", "Pod당 128 MiB.", value=128)
+    wrong["more_figures"] = [cpu]
+    with pytest.raises(KnowledgeError) as err:
+        load(unit_dir(tmp_path / "w", wrong))
+    assert "must state the figure's number 100" in err.value.problem

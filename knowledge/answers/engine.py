@@ -34,6 +34,13 @@ SUPPORT_RATIO = 0.6
 MAX_SUPPORT). Measured on the tuning set: 0.8 same-entry only 77%, 0.6 83%, 0.6 any entry 87% right,
 median answer 200 -> 390 characters."""
 MAX_SUPPORT = 2
+OFF_SUBJECT = 0.8
+"""Factor on a yes/no unit's score when the question does not name the unit's subject (its first
+term): its yes or no is about something else ("mTLS without sidecars?" is not "PeerAuthentication
+DISABLE in ambient?"), so a unit about the asked subject answers instead."""
+ON_SUBJECT = 1.1
+"""Factor on a yes/no unit whose subject the yes/no question names: its claim answers the asked
+proposition directly, where a fact unit would only describe around it."""
 RANKED = 40
 MAX_ALTERNATIVES = 3
 HOW_KINDS = {"how-to", "broken"}
@@ -111,6 +118,17 @@ class Engine:
         self.entry_index = index_for(kb)
         self.units = list(kb.units.values())
         self.index = UnitIndex.build(self.entry_index.analyzer, self.units)
+        # The subject of each yes/no unit: the vocabulary words of its first term (None when the term
+        # is not in the vocabulary, so nothing can be said about whether a question names it).
+        self.subjects = [self._subject(unit) for unit in self.units]
+        self.identifiers = u.identifiers_pattern([term for unit in self.units for term in unit.terms])
+        self.no_verdict = np.array([unit.kind in ("command", "steps") for unit in self.units], dtype=np.bool_)
+
+    def _subject(self, unit: Unit) -> frozenset[str] | None:
+        if unit.kind != "yesno":
+            return None
+        words = frozenset(self.terms(unit.terms[0]))
+        return words or None
 
     def rank(self, question: u.Question, search: SearchResult | None = None) -> list[tuple[Unit, float]]:
         """Units best first: n-gram similarity, plus a share of their entry's BM25 rank (the combination
@@ -122,11 +140,19 @@ class Engine:
             scores = scores + ENTRY_WEIGHT * np.array(
                 [entry_score.get(unit.entry, 0.0) for unit in self.units], dtype=np.float32
             )
+        if question.kind == "yesno":
+            named = set(self.terms(question.text))
+            factors = [
+                1.0 if subject is None else ON_SUBJECT if subject & named else OFF_SUBJECT for subject in self.subjects
+            ]
+            # A command says neither yes nor no: it answers a yes/no question only when nothing else does.
+            scores = scores * np.array(factors, dtype=np.float32) * np.where(self.no_verdict, OFF_SUBJECT, 1.0)
         order = np.argsort(-scores)[:RANKED]
         return [(self.units[i], float(scores[i])) for i in order if scores[i] > 0]
 
     def in_domain(self, text: str, search: SearchResult, mesh_context: bool) -> bool:
-        return search.found or mesh_context or u.in_scope_without_istio(text)
+        named = self.identifiers is not None and self.identifiers.search(text) is not None
+        return search.found or mesh_context or u.in_scope_without_istio(text) or named
 
     def answer(
         self,

@@ -23,7 +23,11 @@ BASIS_WORDS = {
     "chart-default": r"request|chart|helm|default|reserv|기본|예약|차트|요청",
     "limit": r"\blimits?\b|리밋|limit|상한",
 }
-RESOURCE_WORDS = {"memory": r"mem|ram|메모리|gb|mb|mi\b|gi\b", "cpu": r"cpu|core|코어|millicore|vcpu"}
+# Word-bounded: "mb" inside "ambient" or "ram" inside "parameters" is no memory question.
+RESOURCE_WORDS = {
+    "memory": r"mem|\bram\b|메모리|(?<![a-z])(gb|mb|mib|gib|mi|gi)\b",
+    "cpu": r"cpu|\bcores?\b|코어|millicore|vcpu",
+}
 MODE_WORDS = {
     "sidecar": r"sidecar|사이드카|pod|파드",
     "ambient": r"ambient|앰비언트|ztunnel|waypoint|웨이포인트|node|노드",
@@ -61,11 +65,11 @@ def _range(figure: Figure) -> tuple[float, float]:
     return _base(figure, min(numbers)), _base(figure, max(numbers))
 
 
-def _figure(units: list[Unit], component: str, per: str, resource: str, basis: str) -> Unit | None:
+def _figure(units: list[Unit], component: str, per: str, resource: str, basis: str) -> tuple[Unit, Figure] | None:
     for unit in units:
-        f = unit.figure
-        if f and f.component == component and f.per == per and f.resource == resource and f.basis == basis:
-            return unit
+        for f in unit.figures():
+            if f.component == component and f.per == per and f.resource == resource and f.basis == basis:
+                return unit, f
     return None
 
 
@@ -75,7 +79,10 @@ def _num(value: float) -> str:
 
 def _amount(value: float, resource: str, basis: str) -> str:
     if resource == "cpu":
-        return f"{_num(value)}m (~{_num(value / 1000)} cores)" if value >= 1000 else f"{_num(value)}m"
+        if value < 1000:
+            return f"{_num(value)}m"
+        cores = _num(value / 1000)
+        return f"{_num(value)}m (~{cores} {'core' if cores == '1' else 'cores'})"
     if basis == "observed":  # the guide writes MB/GB
         return f"{_num(value)} MB (~{_num(value / 1000)} GB)" if value >= 1000 else f"{_num(value)} MB"
     return f"{_num(value)} Mi (~{_num(value / 1024)} Gi)" if value >= 1024 else f"{_num(value)} Mi"
@@ -118,10 +125,11 @@ def estimate(
                 workings = []
                 for component, counted, per in components:
                     n = counts[counted]
-                    unit = _figure(units, component, per, resource, basis)
-                    if unit is None or unit.figure is None or n == 0:
+                    found = _figure(units, component, per, resource, basis)
+                    if found is None or n == 0:
                         continue
-                    lo, hi = _range(unit.figure)
+                    unit, figure = found
+                    lo, hi = _range(figure)
                     low, high = low + lo * n, high + hi * n
                     workings.append(
                         f"{n:,} {COUNT_LABEL[counted][language]} × {_each(lo, hi, resource, basis)} ({component})"

@@ -26,10 +26,16 @@ from knowledge.text import Analyzer, has_hangul
 NGRAMS = (2, 3, 4)
 TERM_WEIGHT = 3.0
 """A vocabulary term (ztunnel, envoyfilter, 앰비언트 -> ambient) counts like this many n-grams."""
-CLAIM_WEIGHT = 0.35
+CLAIM_WEIGHT = 0.6
 """Weight of the claim/terms document next to the best example question of a unit."""
 KIND_BONUS = 0.2
 """Added (times the score) when the unit answers the kind of question asked (yesno, how-much …)."""
+
+FORM_WORDS = frozenset(
+    {"meaning", "mean", "means", "define", "definition", "explained", "describe", "difference", "differences"}
+)
+"""Words that say what form of answer is wanted, not what it is about: the question's kind carries
+them (KIND_BONUS); as n-grams they only pull towards units whose phrasings share the form."""
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -43,7 +49,7 @@ def features(analyzer: Analyzer, text: str) -> dict[str, float]:
             counts["t:" + word] = counts.get("t:" + word, 0.0) + TERM_WEIGHT
         if has_hangul(word):
             word = analyzer.strip_particles(word)
-        elif word in analyzer.stop_en:
+        elif word in analyzer.stop_en or word in FORM_WORDS:
             continue
         marked = f"<{word}>"
         for n in NGRAMS:

@@ -21,6 +21,8 @@ DATA = Path(__file__).with_name("scope.yaml")
 MAX_PARTS = 3
 """At most this many questions in one message are answered separately; the rest is one question."""
 MIN_PART_WORDS = 2
+FALLBACK = "yesno-fallback"
+"""scope.yaml's cue for a question whose only sign is its question mark: read as yes/no."""
 PER_NODE = re.compile(r"노드당|노드 ?마다|per node|each node|pods? each|on each|개씩", re.IGNORECASE)
 
 
@@ -45,6 +47,8 @@ class ScopeData(BaseModel):
     near_misses: list[NearMiss] = []
     in_scope: list[str] = []
     """Patterns that make a question the mesh bot's without any Istio word (which mode should we pick?)."""
+    generic_terms: list[str] = []
+    """Identifier-like unit terms that are not the mesh's own (DaemonSet, NetworkPolicy, 1.24)."""
     quantities: dict[str, list[str]] = {}
     """Counted things (pods, nodes, waypoints) and the words that name them."""
     splitters: list[str] = []
@@ -72,7 +76,11 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
 @cache
 def compiled() -> Compiled:
     data = ScopeData.model_validate(yaml_load(DATA.read_text(encoding="utf-8")))
-    number = r"(\d+(?:[.,]\d+)*)\s*(k|천|만)?\s*(?:개의?|대의?|개 ?정도의?)?\s*"
+    # "350 sidecar pods", "200개 사이드카 파드": a mode word may sit between the number and the thing counted.
+    number = (
+        r"(\d+(?:[.,]\d+)*)\s*(k|천|만)?\s*(?:개의?|대의?|개 ?정도의?)?\s*"
+        r"(?:(?:sidecar|ambient|meshed|injected|istio|worker|사이드카|앰비언트|워커)\s*)?"
+    )
     return Compiled(
         kinds=[(cue.kind, _any(cue.patterns)) for cue in data.kinds],
         greeting=_any(data.greetings),
@@ -111,18 +119,26 @@ class Question:
 
 
 def kinds_of(text: str) -> tuple[str, ...]:
-    return tuple(kind for kind, pattern in compiled().kinds if pattern.search(text))
+    kinds = tuple(dict.fromkeys(kind for kind, pattern in compiled().kinds if pattern.search(text)))
+    real = tuple(kind for kind in kinds if kind != FALLBACK)
+    return real or (("yesno",) if FALLBACK in kinds else ())
 
 
 def numbers_of(text: str) -> dict[str, int]:
     found: dict[str, int] = {}
     c = compiled()
-    for name, pattern in [*c.quantities, *c.quantities_after]:
+    # The word-first form ("파드 500개") is read first: in "파드 500개 노드 20대" the 500 belongs to the
+    # pods, not to the nodes that follow it, so a number already read is not read again.
+    taken: list[tuple[int, int]] = []
+    for name, pattern in [*c.quantities_after, *c.quantities]:
         if name in found:
             continue
-        match = pattern.search(text)
+        match = next(
+            (m for m in pattern.finditer(text) if not any(a < m.end(1) and m.start(1) < b for a, b in taken)), None
+        )
         if match is None:
             continue
+        taken.append(match.span(1))
         value = float(match.group(1).replace(",", ""))
         scale = {"k": 1000, "천": 1000, "만": 10000}.get((match.group(2) or "").lower(), 1)
         found[name] = int(value * scale)
@@ -151,6 +167,25 @@ def near_miss(text: str) -> str | None:
         if pattern.search(text) and not (unless and unless.search(text)):
             return subject
     return None
+
+
+IDENTIFIER = re.compile(r"[a-z][A-Z]|[._/=-]|\d|_")
+MIN_IDENTIFIER = 4
+
+
+def identifiers_pattern(terms: list[str]) -> re.Pattern[str] | None:
+    """A pattern for the terms that are the mesh's own identifiers (allowedRoutes, istio.io/rev, IST0123,
+    tls-check): a question naming one is in scope without the word Istio. Kubernetes' and networking's
+    shared names (scope.yaml `generic_terms`) are left out."""
+    generic = {t.lower() for t in ScopeData.model_validate(yaml_load(DATA.read_text(encoding="utf-8"))).generic_terms}
+    own = sorted(
+        {t.lower() for t in terms if len(t) >= MIN_IDENTIFIER and IDENTIFIER.search(t) and t.lower() not in generic},
+        key=len,
+        reverse=True,
+    )
+    if not own:
+        return None
+    return re.compile(r"(?<![a-z0-9_.-])(?:" + "|".join(re.escape(t) for t in own) + r")(?![a-z0-9_])", re.IGNORECASE)
 
 
 def in_scope_without_istio(text: str) -> bool:
