@@ -101,19 +101,19 @@ def test_waypoint_use_own_label_wins_and_none_opts_out() -> None:
     a = run(
         namespace("shop", **{"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint"}),
         waypoint("shop"),
-        waypoint("shared", "edge", serves="all", allowed_from="All"),  # 1.23+: the listener must admit shop
+        waypoint("platform", "edge", serves="all", allowed_from="All"),  # 1.23+: the listener must admit shop
         service("shop", "cart"),
         service("shop", "legacy", **{"istio.io/use-waypoint": "none"}),
-        service("shop", "search", **{"istio.io/use-waypoint": "edge", "istio.io/use-waypoint-namespace": "shared"}),
+        service("shop", "search", **{"istio.io/use-waypoint": "edge", "istio.io/use-waypoint-namespace": "platform"}),
         service("shop", "ghost", **{"istio.io/use-waypoint": "missing"}),
     )
     wps = a.waypoints
     assert wps.for_namespace("shop") is not None
     assert wps.for_service_name("shop", "cart").key == "shop/waypoint"  # type: ignore[union-attr]  # namespace label
     assert wps.for_service_name("shop", "legacy") is None  # none opts out
-    assert wps.for_service_name("shop", "search").key == "shared/edge"  # type: ignore[union-attr]  # cross-namespace
+    assert wps.for_service_name("shop", "search").key == "platform/edge"  # type: ignore[union-attr]  # cross-namespace
     assert wps.for_service_name("shop", "ghost") is None  # a waypoint that does not exist serves nothing
-    assert [w.key for w in a.waypoints_of("shop")] == ["shop/waypoint", "shared/edge"]
+    assert [w.key for w in a.waypoints_of("shop")] == ["shop/waypoint", "platform/edge"]
 
 
 def test_waypoint_for_decides_which_traffic_it_takes() -> None:
