@@ -13,17 +13,7 @@ LOG = logging.getLogger("meshbot.audit")
 
 
 def audit_log(record: AuditRecord) -> None:
-    logs.audit(
-        user=record.user,
-        channel=record.channel,
-        command=record.command,
-        outcome=record.outcome,
-        surface=record.surface,
-        arguments=record.arguments,
-        target_channel=record.target_channel,
-        request_id=record.request_id,
-        **({"reason": record.reason} if record.reason else {}),
-    )
+    logs.audit(**record.row(), **({"reason": record.reason} if record.reason else {}))
 
 
 def store_at(url: str) -> Callable[[AuditRecord], None]:
@@ -38,16 +28,7 @@ def store_at(url: str) -> Callable[[AuditRecord], None]:
             LOG.warning("cannot open the store %s for the audit trail: %s", safe_url(url), str(exc).splitlines()[0])
             return
         try:
-            store.audit(
-                user=record.user,
-                channel=record.channel,
-                command=record.command,
-                outcome=record.outcome,
-                arguments=record.arguments,
-                target_channel=record.target_channel,
-                request_id=record.request_id,
-                surface=record.surface,
-            )
+            store.audit(**record.row())
         finally:
             store.close()
 
@@ -56,15 +37,6 @@ def store_at(url: str) -> Callable[[AuditRecord], None]:
 
 def store_sink(state: StatePort) -> Callable[[AuditRecord], None]:
     def write(record: AuditRecord) -> None:
-        state.audit(
-            user=record.user,
-            channel=record.channel,
-            command=record.command,
-            outcome=record.outcome,
-            arguments=record.arguments,
-            target_channel=record.target_channel,
-            request_id=record.request_id,
-            surface=record.surface,
-        )
+        state.audit(**record.row())
 
     return write

@@ -38,6 +38,19 @@ class AuditRecord:
     reason: str = ""
     """Why it was refused (a policy's word), for the logs."""
 
+    def row(self) -> dict[str, Any]:
+        """The audit table's columns (the reason goes only to the log line)."""
+        return {
+            "user": self.user,
+            "channel": self.channel,
+            "command": self.command,
+            "outcome": self.outcome,
+            "arguments": self.arguments,
+            "target_channel": self.target_channel,
+            "request_id": self.request_id,
+            "surface": self.surface,
+        }
+
 
 @dataclass(frozen=True)
 class Refusal:
