@@ -44,35 +44,36 @@ ORDERS_CART = ("cart", "orders")
 PAYMENTS_CHECKOUT = ("checkout", "payments")
 
 
+def sidecar_day(plaintext_caller: tuple[str, str], plaintext_per_second: float) -> list[Counted]:
+    """What the sidecars report: cart -> checkout over mutual TLS with 1% errors, and one plaintext caller of
+    ledger (payments is STRICT)."""
+    mutual = [
+        flow(
+            REQ,
+            reporter="destination",
+            source=ORDERS_CART,
+            destination=PAYMENTS_CHECKOUT,
+            policy="mutual_tls",
+            per_second=rate,
+            response_code=code,
+        )
+        for rate, code in ((9.9, "200"), (0.1, "503"))
+    ]
+    plaintext = flow(
+        REQ,
+        reporter="destination",
+        source=plaintext_caller,
+        destination=("ledger", "payments"),
+        policy="none",
+        per_second=plaintext_per_second,
+        response_code="200",
+    )
+    return [*mutual, plaintext]
+
+
 def live_series() -> list[Counted]:
     series = [
-        flow(
-            REQ,
-            reporter="destination",
-            source=ORDERS_CART,
-            destination=PAYMENTS_CHECKOUT,
-            policy="mutual_tls",
-            per_second=9.9,
-            response_code="200",
-        ),
-        flow(
-            REQ,
-            reporter="destination",
-            source=ORDERS_CART,
-            destination=PAYMENTS_CHECKOUT,
-            policy="mutual_tls",
-            per_second=0.1,
-            response_code="503",
-        ),
-        flow(
-            REQ,
-            reporter="destination",
-            source=("batch", "legacy"),
-            destination=("ledger", "payments"),
-            policy="none",
-            per_second=0.5,
-            response_code="200",
-        ),
+        *sidecar_day(("batch", "legacy"), 0.5),
         flow(
             TCP,
             reporter="destination",
@@ -127,36 +128,8 @@ def live_series() -> list[Counted]:
     return series
 
 
-HISTORY = [
-    # the sidecars' day before the switch: 1% errors
-    flow(
-        REQ,
-        reporter="destination",
-        source=ORDERS_CART,
-        destination=PAYMENTS_CHECKOUT,
-        policy="mutual_tls",
-        per_second=9.9,
-        response_code="200",
-    ),
-    flow(
-        REQ,
-        reporter="destination",
-        source=ORDERS_CART,
-        destination=PAYMENTS_CHECKOUT,
-        policy="mutual_tls",
-        per_second=0.1,
-        response_code="503",
-    ),
-    flow(
-        REQ,
-        reporter="destination",
-        source=("cron", "legacy"),
-        destination=("ledger", "payments"),
-        policy="none",
-        per_second=0.05,
-        response_code="200",
-    ),
-]
+HISTORY = sidecar_day(("cron", "legacy"), 0.05)
+"""The sidecars' day before the switch, in history blocks: a caller that stopped since (only a long window sees it)."""
 
 
 @pytest.fixture(scope="module")
